@@ -1,0 +1,19 @@
+/** The projects this package generates: kind -> generator module. Add a line per new project. */
+import { fileURLToPath } from 'node:url';
+import type { ProjectDefinition } from './project-generator.js';
+import timeseries from '../generators/timeseries/index.js';
+
+type ProjectClass = { readonly definition: ProjectDefinition };
+
+export const PROJECTS: Readonly<Record<string, ProjectClass>> = { timeseries };
+
+export const PROJECT_KINDS = Object.keys(PROJECTS);
+
+/** The generator file of a project, for yeoman-environment's register/composeWith. */
+export function generatorPath(kind: string): string {
+  return fileURLToPath(new URL(`../generators/${kind}/index.js`, import.meta.url));
+}
+
+export function unknownProject(kind: string): string {
+  return `unknown project "${kind}"; choose one of: ${PROJECT_KINDS.join(', ')}`;
+}

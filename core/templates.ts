@@ -1,0 +1,120 @@
+/**
+ * Where templates live and how a template path becomes an output path.
+ * Rules (docs/architecture.md): `.ejs` files are rendered and lose the suffix, everything else is
+ * copied byte for byte; `dot_x` -> `.x`; the path segment `__package__` -> the Python package.
+ */
+import { readdirSync, readFileSync } from 'node:fs';
+import { dirname, join, posix, resolve } from 'node:path';
+import { fileURLToPath } from 'node:url';
+
+/** templates/ at the package root (this file is core/templates.ts or dist/core/templates.js). */
+export const TEMPLATES_ROOT = (() => {
+  const here = dirname(fileURLToPath(import.meta.url));
+  const up = here.split(/[\\/]/).includes('dist') ? '../..' : '..';
+  return resolve(here, up, 'templates');
+})();
+
+export interface PlannedFile {
+  /** Absolute template path. */
+  readonly source: string;
+  /** Output path relative to the project root, with forward slashes. */
+  readonly target: string;
+  /** Rendered with EJS (the template ends in `.ejs`). */
+  readonly render: boolean;
+}
+
+/** The values that decide which kit files a project gets. */
+export interface KitChoices {
+  readonly pkg: string;
+  readonly tracker: string;
+  readonly license: string;
+  readonly docker: boolean;
+  readonly ci: boolean;
+}
+
+/** Every file under `dir`, relative, with forward slashes, sorted so output order is stable. */
+export function listTemplateFiles(dir: string): string[] {
+  const entries = readdirSync(dir, { recursive: true, withFileTypes: true });
+  return entries
+    .filter((entry) => entry.isFile())
+    .map((entry) => posix.join(...join(entry.parentPath, entry.name).slice(dir.length + 1).split(/[\\/]/)))
+    .sort();
+}
+
+export function targetPath(relative: string, pkg: string): string {
+  return relative
+    .split('/')
+    .map((segment) => (segment === '__package__' ? pkg : segment.replace(/^dot_/, '.')))
+    .join('/')
+    .replace(/\.ejs$/, '');
+}
+
+/**
+ * Maps a kit (templates/common) file to its output path, or undefined when these choices leave it
+ * out. This is the one place that knows which kit files depend on which answers.
+ */
+export function kitTarget(relative: string, choices: KitChoices): string | undefined {
+  const [top, rest] = [relative.split('/')[0], relative.split('/').slice(1).join('/')];
+  if (top === 'tracking') return rest === `${choices.tracker}.py` ? `src/${choices.pkg}/tracking.py` : undefined;
+  if (top === 'licenses') return rest === `${choices.license}.ejs` ? 'LICENSE' : undefined;
+  const target = targetPath(relative, choices.pkg);
+  if (['Dockerfile', '.dockerignore', 'docker-compose.yml'].includes(target)) return choices.docker ? target : undefined;
+  if (target.startsWith('.github/')) return choices.ci ? target : undefined;
+  return target;
+}
+
+/**
+ * The full file plan: the common kit, then the project's own files (except its fragments/).
+ * `keepProjectFile` lets a project leave out files for some answers.
+ */
+export function planFiles(
+  project: string,
+  choices: KitChoices,
+  keepProjectFile: (target: string) => boolean = () => true,
+): PlannedFile[] {
+  const planned: PlannedFile[] = [];
+  const common = join(TEMPLATES_ROOT, 'common');
+  for (const relative of listTemplateFiles(common)) {
+    const target = kitTarget(relative, choices);
+    if (target) planned.push({ source: join(common, relative), target, render: relative.endsWith('.ejs') });
+  }
+  const own = join(TEMPLATES_ROOT, project);
+  for (const relative of listTemplateFiles(own)) {
+    if (relative.startsWith('fragments/')) continue;
+    const target = targetPath(relative, choices.pkg);
+    if (!keepProjectFile(target)) continue;
+    if (planned.some((file) => file.target === target)) {
+      throw new Error(`templates/${project}/${relative} would overwrite the kit's ${target}; rename one of them`);
+    }
+    planned.push({ source: join(own, relative), target, render: relative.endsWith('.ejs') });
+  }
+  return planned;
+}
+
+/** Fragment templates a project inlines into kit files: fragments/Makefile.mk, fragments/README.md.ejs. */
+export function fragmentSources(project: string): { makefile: string; readme: string } {
+  const dir = join(TEMPLATES_ROOT, project, 'fragments');
+  return { makefile: join(dir, 'Makefile.mk'), readme: join(dir, 'README.md.ejs') };
+}
+
+interface VersionManifest {
+  readonly versions: Record<string, string>;
+  readonly requirements: Record<string, readonly string[]>;
+}
+
+let manifest: VersionManifest | undefined;
+
+/** `name==version` for each package of the given groups of templates/python-versions.json. */
+export function pinnedRequirements(...groups: string[]): string[] {
+  manifest ??= JSON.parse(readFileSync(join(TEMPLATES_ROOT, 'python-versions.json'), 'utf8')) as VersionManifest;
+  const { versions, requirements } = manifest;
+  return groups.flatMap((group) => {
+    const names = requirements[group];
+    if (!names) throw new Error(`templates/python-versions.json has no requirements group "${group}"`);
+    return names.map((name) => {
+      const version = versions[name.replace(/\[.*\]$/, '')];
+      if (!version) throw new Error(`templates/python-versions.json pins no version for "${name}"`);
+      return `${name}==${version}`;
+    });
+  });
+}
