@@ -38,6 +38,12 @@ async function main(argv: string[]): Promise<void> {
 
   const { createEnv } = await import('yeoman-environment');
   const env = createEnv({ cwd: process.cwd(), skipInstall: parsed.skipInstall, force: parsed.force } as never);
+  // main() prints a failure once; yeoman's own "An error occured while running ..." would make it two lines.
+  const log = (env as unknown as { adapter: { log: { error: (...args: unknown[]) => void } } }).adapter.log;
+  const logError = log.error.bind(log);
+  log.error = (...args) => {
+    if (!String(args[0]).startsWith('An error occured while running')) logError(...args);
+  };
   const namespace = `mlportfolio:${kind ?? 'app'}`;
   env.register(generatorPath(kind ?? 'app'), { namespace } as never);
   for (const other of PROJECT_KINDS) env.register(generatorPath(other), { namespace: `mlportfolio:${other}` } as never);

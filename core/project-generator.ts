@@ -114,6 +114,11 @@ export function projectGenerator(definition: ProjectDefinition) {
 
   return class ProjectGenerator extends Generator {
     static readonly definition = definition;
+
+    constructor(args: string[], options: ConstructorParameters<typeof Generator>[1]) {
+      // Our install() runs `make setup`; there is no package.json for yeoman's npm install.
+      super(args, options, { customInstallTask: true });
+    }
     /** Values settled so far: flags, then stored answers, then defaults or prompts. */
     answers: Answers = {};
     /** The folder the project is written to, decided in `initializing`. */
@@ -161,7 +166,7 @@ export function projectGenerator(definition: ProjectDefinition) {
           `--name=${String(this.answers.name)} differs from "${String(stored.name)}" stored in .yo-rc.json; a project cannot be renamed by regenerating`,
         );
       }
-      if (!this.interactive) this.fillDefaults();
+      if (!this.interactive) this._fillDefaults();
     }
 
     async prompting(): Promise<void> {
@@ -174,7 +179,7 @@ export function projectGenerator(definition: ProjectDefinition) {
         const value = (given as Answers)[spec.name];
         if (value !== undefined) this.answers[spec.name] = coerce(spec, value, spec.name);
       }
-      this.fillDefaults();
+      this._fillDefaults();
     }
 
     configuring(): void {
@@ -199,9 +204,9 @@ export function projectGenerator(definition: ProjectDefinition) {
           ? ejs.render(readFileSync(file.source, 'utf8'), context, { filename: file.source })
           : readFileSync(file.source),
       }));
-      const stored = JSON.stringify({ [CONFIG_KEY]: this.storedAnswers() }, null, 2) + '\n';
+      const stored = JSON.stringify({ [CONFIG_KEY]: this._storedAnswers() }, null, 2) + '\n';
       rendered.push({ target: join(this.target, '.yo-rc.json'), contents: stored });
-      this.refuseToOverwriteEdits(rendered);
+      this._refuseToOverwriteEdits(rendered);
       this.destinationRoot(this.target);
       for (const file of rendered) this.fs.write(file.target, file.contents);
     }
@@ -229,14 +234,14 @@ export function projectGenerator(definition: ProjectDefinition) {
     }
 
     /** Every unanswered option takes its default, in schema order (defaults may use earlier answers). */
-    fillDefaults(): void {
+    _fillDefaults(): void {
       for (const spec of schema) {
         this.answers[spec.name] ??= defaultOf(spec, this.answers);
       }
     }
 
     /** The answers in schema order, so .yo-rc.json is byte-stable. */
-    storedAnswers(): Answers {
+    _storedAnswers(): Answers {
       const ordered: Answers = { project: definition.kind };
       for (const spec of schema) ordered[spec.name] = this.answers[spec.name]!;
       return ordered;
@@ -246,7 +251,7 @@ export function projectGenerator(definition: ProjectDefinition) {
      * Without --force, a file on disk that differs from what we would write is the user's edit:
      * stop before writing anything. With a terminal, yeoman's conflicter asks per file instead.
      */
-    refuseToOverwriteEdits(files: readonly { target: string; contents: string | Buffer }[]): void {
+    _refuseToOverwriteEdits(files: readonly { target: string; contents: string | Buffer }[]): void {
       if (this.opts.force || this.interactive) return;
       const changed = files
         .filter(({ target, contents }) => existsSync(target) && !readFileSync(target).equals(Buffer.from(contents)))

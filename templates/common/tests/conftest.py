@@ -1,0 +1,41 @@
+"""Shared test setup: offline, quiet and isolated from the developer's own runs.
+
+- Network: pytest-socket (configured in pyproject.toml) refuses connections to anything but
+  127.0.0.1 / ::1, so a test that reaches the internet fails instead of hanging.
+- Plots: matplotlib's non-interactive "Agg" backend, so no window opens and CI needs no display.
+- Tracking: runs go to a SQLite database in a temporary folder made once per test session
+  (creating an MLflow database takes seconds, so it is migrated once, not for every test);
+  Weights & Biases is disabled unless WANDB_MODE is already set.
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Iterator
+from pathlib import Path
+
+import matplotlib
+import pytest
+
+matplotlib.use("Agg")
+
+
+@pytest.fixture(scope="session", autouse=True)
+def tracking_env(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Path]:
+    """Point every tracker at a throw-away location for the whole session."""
+    root = tmp_path_factory.mktemp("tracking")
+    saved = dict(os.environ)
+    os.environ["MLFLOW_TRACKING_URI"] = f"sqlite:///{(root / 'mlflow.db').as_posix()}"
+    os.environ.setdefault("WANDB_MODE", "disabled")
+    os.environ["WANDB_DIR"] = str(root)
+    os.environ["WANDB_SILENT"] = "true"
+    yield root
+    os.environ.clear()
+    os.environ.update(saved)
+
+
+@pytest.fixture
+def workdir(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
+    """Run the test inside an empty temporary folder (for code that writes relative paths)."""
+    monkeypatch.chdir(tmp_path)
+    return tmp_path

@@ -1,0 +1,41 @@
+"""Experiment tracking switched off.
+
+The same interface as the MLflow and Weights & Biases versions, doing nothing, so the training
+code stays identical whichever tracker the project was generated with.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator, Mapping
+from contextlib import contextmanager
+from pathlib import Path
+from typing import Any
+
+
+@contextmanager
+def start_run(run_name: str, nested: bool = False) -> Iterator[str]:
+    yield run_name
+
+
+def log_params(params: Mapping[str, Any]) -> None:
+    pass
+
+
+def log_metrics(metrics: Mapping[str, float], step: int | None = None) -> None:
+    pass
+
+
+def set_tags(tags: Mapping[str, Any]) -> None:
+    pass
+
+
+def log_figure(fig: Any, filename: str) -> None:
+    pass
+
+
+def log_artifact(path: str | Path) -> None:
+    pass
+
+
+def log_model(model: Any, name: str, flavor: str = "sklearn") -> None:
+    pass

@@ -1,0 +1,112 @@
+"""Experiment tracking with Weights & Biases.
+
+The same interface as the MLflow version. Without an API key it still works: set
+``WANDB_MODE=offline`` to keep runs on disk (``wandb sync`` uploads them later) or
+``WANDB_MODE=disabled`` to turn tracking off; when no key is configured at all this module
+falls back to offline mode instead of prompting. ``WANDB_PROJECT`` overrides the project name.
+"""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import tempfile
+from collections.abc import Iterator, Mapping
+from contextlib import contextmanager
+from pathlib import Path
+from typing import Any
+
+import wandb
+
+# "co2_forecast.tracking" -> "co2-forecast": the package name is the project name.
+DEFAULT_PROJECT = (__package__ or "experiment").split(".")[0].replace("_", "-")
+
+# W&B has no nested runs: a nested run is a separate run grouped under its parent's name.
+_stack: list[Any] = []
+
+
+def _git_commit() -> str | None:
+    try:
+        out = subprocess.run(
+            ["git", "rev-parse", "HEAD"], capture_output=True, text=True, timeout=5, check=False
+        )
+    except (OSError, subprocess.SubprocessError):
+        return None
+    if out.returncode != 0:
+        return None
+    return out.stdout.strip() or None
+
+
+def _mode() -> str:
+    mode = os.environ.get("WANDB_MODE")
+    if mode:
+        return mode
+    # Never block on a login prompt: without a key, keep the run offline on disk.
+    return "online" if os.environ.get("WANDB_API_KEY") else "offline"
+
+
+def _run() -> Any:
+    if not _stack:
+        raise RuntimeError("call inside `with tracking.start_run(...)`")
+    return _stack[-1]
+
+
+@contextmanager
+def start_run(run_name: str, nested: bool = False) -> Iterator[str]:
+    group = _stack[0].name if (nested and _stack) else run_name
+    run = wandb.init(
+        project=os.environ.get("WANDB_PROJECT", DEFAULT_PROJECT),
+        name=run_name,
+        group=group,
+        mode=_mode(),
+        reinit="create_new",
+    )
+    commit = _git_commit()
+    if commit:
+        run.config.update({"git_commit": commit}, allow_val_change=True)
+    _stack.append(run)
+    try:
+        yield run.id
+    except BaseException:
+        _stack.pop()
+        run.finish(exit_code=1)
+        raise
+    _stack.pop()
+    run.finish()
+
+
+def log_params(params: Mapping[str, Any]) -> None:
+    _run().config.update(dict(params), allow_val_change=True)
+
+
+def log_metrics(metrics: Mapping[str, float], step: int | None = None) -> None:
+    _run().log({key: float(value) for key, value in metrics.items()}, step=step)
+
+
+def set_tags(tags: Mapping[str, Any]) -> None:
+    run = _run()
+    run.tags = tuple(run.tags or ()) + tuple(f"{key}:{value}" for key, value in tags.items())
+
+
+def log_figure(fig: Any, filename: str) -> None:
+    _run().log({Path(filename).stem: wandb.Image(fig)})
+
+
+def log_artifact(path: str | Path) -> None:
+    path = Path(path)
+    artifact = wandb.Artifact(name=path.stem.replace(" ", "_"), type="file")
+    artifact.add_file(str(path))
+    _run().log_artifact(artifact)
+
+
+def log_model(model: Any, name: str, flavor: str = "sklearn") -> None:
+    """Store the model with joblib as a W&B artifact of type "model"."""
+    import joblib
+
+    with tempfile.TemporaryDirectory() as tmp:
+        path = Path(tmp) / "model.joblib"
+        joblib.dump(model, path)
+        artifact = wandb.Artifact(name=name, type="model", metadata={"flavor": flavor})
+        artifact.add_file(str(path))
+        # add_file copies the file into W&B's staging area, so the temp folder may go.
+        _run().log_artifact(artifact)

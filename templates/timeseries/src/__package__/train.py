@@ -1,0 +1,187 @@
+"""`make train` and `make evaluate`: compare the models, keep the best, record everything.
+
+1. Load the series (co2 by default) and find its season length.
+2. Tune the random forest with time-series cross-validation on the data *before* the first
+   backtest origin, so the backtest never scores a model on data it was tuned on.
+3. Backtest every model with the same rolling origins; print the results table.
+4. Fit the model with the lowest MASE on the whole series and save it to models/
+   (model.joblib + metadata.json + forecast.png), where the API picks it up.
+Params, metrics, the plot and the model are logged to the experiment tracker.
+"""
+
+from __future__ import annotations
+
+import json
+import platform
+from dataclasses import dataclass
+from datetime import datetime, timezone
+from pathlib import Path
+from typing import Any
+
+import joblib
+import pandas as pd
+from matplotlib.figure import Figure
+
+from . import __version__, config, tracking
+from .backtest import BacktestResult, origins, rolling_origin
+from .data import load_series, season_length
+from .models import RF_GRID, Forecaster, SeasonalNaive, default_models, tune_random_forest
+
+MODEL_FILE = "model.joblib"
+METADATA_FILE = "metadata.json"
+PLOT_FILE = "forecast.png"
+
+
+@dataclass
+class TrainReport:
+    table: pd.DataFrame  # one row per model: mean mae/rmse/mape/mase over folds, + mase_last
+    best: str
+    model_path: Path
+    metadata: dict[str, Any]
+
+
+def results_table(results: list[BacktestResult]) -> pd.DataFrame:
+    rows = {r.name: {**r.mean, "mase_last": r.folds[-1]["mase"]} for r in results}
+    return pd.DataFrame.from_dict(rows, orient="index").rename_axis("model")
+
+
+def forecast_plot(y: pd.Series, results: list[BacktestResult], season: int) -> Figure:
+    """History, the actual last `horizon` values and every model's forecast of them."""
+    # Figure() instead of pyplot: no global state, no GUI backend needed (servers, CI).
+    fig = Figure(figsize=(10, 4.5), layout="constrained")
+    ax = fig.add_subplot()
+    start = results[0].last_forecast.index[0]
+    history = y[y.index < start].iloc[-4 * max(season, 6) :]
+    actual = y[y.index >= start]
+    ax.plot(history.index, history.to_numpy(), color="black", lw=1.2, label="history")
+    ax.plot(actual.index, actual.to_numpy(), color="black", lw=2, ls="--", label="actual")
+    for result in results:
+        ax.plot(result.last_forecast.index, result.last_forecast.to_numpy(), lw=1.5,
+                label=f"{result.name} (MASE {result.folds[-1]['mase']:.2f})")
+    ax.set_title(f"Forecast vs actual, last {len(actual)} steps")
+    ax.set_ylabel(str(y.name or "value"))
+    ax.grid(alpha=0.3)
+    ax.legend(loc="upper left", fontsize="small")
+    return fig
+
+
+def train(
+    y: pd.Series | None = None,
+    *,
+    horizon: int = config.HORIZON,
+    folds: int = config.BACKTEST_FOLDS,
+    model_dir: Path = config.MODEL_DIR,
+    source: str = config.DATA_SOURCE,
+    rf_grid: dict[str, list[Any]] | None = None,
+    verbose: bool = True,
+) -> TrainReport:
+    if y is None:
+        y = load_series(source)
+    season = season_length(y)
+    model_dir = Path(model_dir)
+    model_dir.mkdir(parents=True, exist_ok=True)
+    data_info = {
+        "source": source,
+        "name": str(y.name),
+        "start": y.index[0].strftime("%Y-%m-%d"),
+        "end": y.index[-1].strftime("%Y-%m-%d"),
+        "freq": y.index.freqstr,
+        "n_obs": len(y),
+    }
+
+    with tracking.start_run("train"):
+        tracking.log_params(
+            {**data_info, "season": season, "horizon": horizon, "folds": folds}
+        )
+
+        # Tune only on what the first backtest fold is allowed to see.
+        first_origin = origins(len(y), horizon, folds)[0]
+
+        def log_candidate(params: dict[str, Any], cv_mae: float) -> None:
+            with tracking.start_run("rf-candidate", nested=True):
+                tracking.log_params(params)
+                tracking.log_metrics({"cv_mae": cv_mae})
+
+        rf_params, cv_mae = tune_random_forest(
+            y.iloc[:first_origin], season, grid=rf_grid or RF_GRID, on_candidate=log_candidate
+        )
+        tracking.log_params({f"rf_{key}": value for key, value in rf_params.items()})
+        tracking.log_metrics({"rf_cv_mae": cv_mae})
+
+        models = default_models(season, rf_params)
+        results = [rolling_origin(y, m.clone, horizon, folds, season) for m in models]
+        table = results_table(results)
+        best_name = str(table["mase"].idxmin())
+        if verbose:
+            print(f"Rolling-origin backtest: {folds} folds x {horizon} steps, season {season}")
+            print(table.round(3).to_string())
+            print(f"Best model: {best_name}")
+
+        tracking.log_metrics(
+            {f"{model}_{metric}": value for model, row in table.iterrows() for metric, value in
+             row.items()}
+        )
+        tracking.log_metrics({"best_mase": float(table.loc[best_name, "mase"])})
+        tracking.set_tags({"best_model": best_name})
+
+        fig = forecast_plot(y, results, season)
+        plot_path = model_dir / PLOT_FILE
+        fig.savefig(plot_path, dpi=110)
+        tracking.log_figure(fig, PLOT_FILE)
+
+        best = next(m for m in models if m.name == best_name).clone().fit(y)
+        model_path = model_dir / MODEL_FILE
+        joblib.dump(best, model_path)
+        metadata = {
+            "model": best_name,
+            "params": best.params(),
+            "data": data_info,
+            "horizon": horizon,
+            "folds": folds,
+            "metrics": {k: round(float(v), 4) for k, v in table.loc[best_name].items()},
+            "baseline_mase": round(float(table.loc[SeasonalNaive.name, "mase"]), 4),
+            "trained_at": datetime.now(timezone.utc).isoformat(timespec="seconds"),
+            "package_version": __version__,
+            "python": platform.python_version(),
+        }
+        metadata_path = model_dir / METADATA_FILE
+        metadata_path.write_text(json.dumps(metadata, indent=2) + "\n", encoding="utf-8")
+        tracking.log_artifact(metadata_path)
+        tracking.log_model(best, "model", flavor="joblib")
+        if verbose:
+            print(f"Saved {model_path} and {metadata_path}")
+
+    return TrainReport(table=table, best=best_name, model_path=model_path, metadata=metadata)
+
+
+def load_model(model_dir: Path = config.MODEL_DIR) -> tuple[Forecaster, dict[str, Any]]:
+    """The model and metadata saved by `train` (FileNotFoundError if there is none)."""
+    model_dir = Path(model_dir)
+    model = joblib.load(model_dir / MODEL_FILE)
+    metadata = json.loads((model_dir / METADATA_FILE).read_text(encoding="utf-8"))
+    return model, metadata
+
+
+def evaluate(
+    y: pd.Series | None = None, *, model_dir: Path = config.MODEL_DIR, verbose: bool = True
+) -> pd.DataFrame:
+    """Backtest the saved model's configuration again, next to the seasonal-naive baseline."""
+    model, metadata = load_model(model_dir)
+    if y is None:
+        y = load_series(metadata["data"]["source"])
+    season = season_length(y)
+    horizon, folds = int(metadata["horizon"]), int(metadata["folds"])
+    with tracking.start_run("evaluate"):
+        results = [
+            rolling_origin(y, m.clone, horizon, folds, season)
+            for m in (SeasonalNaive(season=season), model)
+        ]
+        table = results_table(results)
+        tracking.log_params({"model": model.name, "horizon": horizon, "folds": folds})
+        tracking.log_metrics(
+            {f"{model.name}_{metric}": value for metric, value in table.loc[model.name].items()}
+        )
+    if verbose:
+        print(f"Saved model: {model.name} (trained {metadata['trained_at']})")
+        print(table.round(3).to_string())
+    return table

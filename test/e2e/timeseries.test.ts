@@ -1,0 +1,130 @@
+/**
+ * The timeseries project, proven by running it: generate with the real bin, `make setup` (real venv,
+ * real pip), its own lint and tests, training, and the tracked runs read back with the MLflow client.
+ */
+import { readFileSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { beforeAll, describe, expect, it } from 'vitest';
+import { freshDir, make, mlportfolio, REPO, run, tool, tree } from './support.js';
+
+const READ_RUNS = `
+import json
+import mlflow
+
+client = mlflow.MlflowClient()
+runs = []
+for experiment in client.search_experiments():
+    for r in client.search_runs([experiment.experiment_id]):
+        runs.append({
+            "experiment": experiment.name,
+            "name": r.info.run_name,
+            "status": r.info.status,
+            "parent": r.data.tags.get("mlflow.parentRunId"),
+            "commit": r.data.tags.get("git_commit") or r.data.tags.get("mlflow.source.git.commit"),
+            "params": r.data.params,
+            "metrics": r.data.metrics,
+            "artifacts": [a.path for a in client.list_artifacts(r.info.run_id)],
+        })
+print(json.dumps(runs))
+`;
+
+interface TrackedRun {
+  experiment: string;
+  name: string;
+  status: string;
+  parent?: string;
+  params: Record<string, string>;
+  metrics: Record<string, number>;
+  artifacts: string[];
+}
+
+describe.sequential('timeseries sample (the defaults: MLflow, Docker, CI)', () => {
+  const sample = readFileSync(join(REPO, 'samples/timeseries/.yo-rc.json'), 'utf8');
+  let project = '';
+
+  beforeAll(async () => {
+    // Regenerate in place from the stored answers, as a user's CI would. No --skip-install: the
+    // generator's own install step runs `make setup` (real venv + pip).
+    project = freshDir('timeseries-sample');
+    writeFileSync(join(project, '.yo-rc.json'), sample);
+    await mlportfolio(project, 'timeseries');
+  });
+
+  it('regenerates the same bytes from its stored answers, equal to a --yes run', async () => {
+    const again = freshDir('timeseries-sample-again');
+    writeFileSync(join(again, '.yo-rc.json'), sample);
+    await mlportfolio(again, 'timeseries', '--skip-install');
+    expect(tree(again)).toEqual(tree(project));
+
+    const fresh = freshDir('timeseries-yes');
+    const year = JSON.parse(sample)['generator-mlportfolio'].year as number;
+    await mlportfolio(fresh, 'timeseries', '--yes', '--skip-install', `--year=${year}`);
+    expect(tree(join(fresh, 'timeseries-forecaster'))).toEqual(tree(project));
+  });
+
+  it('passes its own lint', async () => {
+    await make(project, 'lint');
+  });
+
+  it('passes its own offline test suite', async () => {
+    const result = await make(project, 'test');
+    expect(String(result.all)).toMatch(/\d+ passed/);
+    expect(String(result.all)).not.toMatch(/\d+ (failed|skipped|error)/);
+  });
+
+  it('trains, beats seasonal naive by a wide margin, and logs to MLflow', async () => {
+    const trained = await make(project, 'train');
+    expect(String(trained.all)).toMatch(/MASE/i);
+    const { stdout } = await run(join(project, '.venv/bin/python'), ['-c', READ_RUNS], { cwd: project });
+    const runs = JSON.parse(stdout) as TrackedRun[];
+    const parents = runs.filter((r) => !r.parent && r.experiment !== 'Default');
+    expect(parents.length).toBeGreaterThan(0);
+    const main = parents[0]!;
+    expect(main.status).toBe('FINISHED');
+    expect(Object.keys(main.params).length).toBeGreaterThan(0);
+    const mase = Object.entries(main.metrics).filter(([key]) => /mase/i.test(key));
+    const naive = mase.find(([key]) => /naive/i.test(key))?.[1];
+    const best = Math.min(...mase.map(([, value]) => value));
+    expect(naive).toBeDefined();
+    expect(best).toBeLessThan(0.5);
+    expect(best).toBeLessThan(naive! / 2);
+    expect(main.artifacts.some((path) => path.endsWith('.png') || path.includes('plot'))).toBe(true);
+    expect(runs.filter((r) => r.parent === undefined).length).toBeLessThan(runs.length); // nested tuning runs
+  });
+
+  it('has a workflow that actionlint accepts and a Dockerfile that hadolint accepts', async () => {
+    await run(tool('actionlint'), ['.github/workflows/ci.yml'], { cwd: project });
+    await run(tool('hadolint'), ['Dockerfile'], { cwd: project });
+  });
+});
+
+describe.sequential('timeseries without tracking or Docker', () => {
+  let project = '';
+
+  beforeAll(async () => {
+    const cwd = freshDir('timeseries-bare');
+    await mlportfolio(cwd, 'timeseries', '--yes', '--tracker=none', '--no-docker', '--name=bare-forecast', '--skip-install');
+    project = join(cwd, 'bare-forecast');
+    await make(project, 'setup');
+  });
+
+  it('has no Docker or MLflow files and no mlflow dependency', () => {
+    const files = Object.keys(tree(project));
+    expect(files).not.toContain('Dockerfile');
+    expect(files).not.toContain('docker-compose.yml');
+    expect(readFileSync(join(project, 'pyproject.toml'), 'utf8')).not.toMatch(/mlflow/i);
+  });
+
+  it('passes lint, tests and training', async () => {
+    await make(project, 'lint');
+    const tested = await make(project, 'test');
+    expect(String(tested.all)).toMatch(/\d+ passed/);
+    expect(String(tested.all)).not.toMatch(/\d+ (failed|skipped|error)/);
+    const trained = await make(project, 'train');
+    expect(String(trained.all)).toMatch(/MASE/i);
+  });
+
+  it('has a workflow that actionlint accepts', async () => {
+    await run(tool('actionlint'), ['.github/workflows/ci.yml'], { cwd: project });
+  });
+});

@@ -1,0 +1,137 @@
+import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import helpers from 'yeoman-test';
+import { describe, expect, it } from 'vitest';
+import { type Answers } from '../../core/options.js';
+import { planFor, schemaOf } from '../../core/project-generator.js';
+import { PROJECT_KINDS, PROJECTS } from '../../core/projects.js';
+import { listTemplateFiles, TEMPLATES_ROOT } from '../../core/templates.js';
+import { optionsDoc } from '../../core/docs.js';
+import { generatorFile, runProject, writtenFiles } from './helpers.js';
+
+const defaultsOf = (kind: string): Answers =>
+  Object.fromEntries(schemaOf(PROJECTS[kind]!.definition).map((s) => [s.name, typeof s.default === 'function' ? '' : s.default]));
+
+describe.each(PROJECT_KINDS)('%s generator', (kind) => {
+  const defaults = defaultsOf(kind);
+  const combos: Record<string, Record<string, unknown>> = {
+    defaults: {},
+    'no tracker, no docker': { tracker: 'none', docker: false },
+    'wandb, no ci, no licence': { tracker: 'wandb', ci: false, license: 'none' },
+    'apache, python 3.12': { license: 'Apache-2.0', python: '3.12' },
+  };
+
+  it.each(Object.entries(combos))('writes the expected files: %s', async (_label, options) => {
+    const result = await runProject(kind, { ...options, year: 2026 });
+    const files = writtenFiles(result, String(defaults.name));
+    expect(Object.keys(files).sort()).toMatchSnapshot();
+    for (const [path, contents] of Object.entries(files)) {
+      expect(contents, `${path} still holds EJS`).not.toMatch(/<%|%>/);
+    }
+  });
+
+  it('stores every answer in schema order in .yo-rc.json', async () => {
+    const result = await runProject(kind, { tracker: 'none', year: 2030 });
+    const stored = JSON.parse(writtenFiles(result, String(defaults.name))['.yo-rc.json']!)['generator-mlportfolio'];
+    expect(Object.keys(stored)).toEqual(['project', ...schemaOf(PROJECTS[kind]!.definition).map((s) => s.name)]);
+    expect(stored).toMatchObject({ project: kind, tracker: 'none', year: 2030 });
+  });
+
+  it('gives the same bytes for the same answers', async () => {
+    const first = writtenFiles(await runProject(kind, { year: 2026 }), String(defaults.name));
+    const second = writtenFiles(await runProject(kind, { year: 2026 }), String(defaults.name));
+    expect(second).toEqual(first);
+  });
+
+  it('asks only what flags and stored answers leave open, and never the year', async () => {
+    const result = await helpers
+      .run(generatorFile(kind))
+      .withOptions({ skipInstall: true, interactive: true, tracker: 'none', docker: false } as never)
+      .withAnswers({ name: 'asked-project' });
+    const asked = result.askedQuestions.map((q) => q.name);
+    const expected = schemaOf(PROJECTS[kind]!.definition)
+      .filter((s) => s.message && !['tracker', 'docker'].includes(s.name))
+      .map((s) => s.name);
+    expect(asked).toEqual(expected);
+    expect(asked).not.toContain('year');
+    result.assertFile('asked-project/.yo-rc.json');
+  });
+
+  it('asks nothing with --yes', async () => {
+    const result = await runProject(kind, { interactive: true, yes: true });
+    expect(result.askedQuestions).toEqual([]);
+  });
+
+  it('reuses stored answers; a flag beats a stored answer', async () => {
+    const stored = { 'generator-mlportfolio': { ...defaults, project: kind, tracker: 'none', license: 'none', year: 2024 } };
+    const result = await helpers
+      .run(generatorFile(kind))
+      .inTmpDir((dir) => writeFileSync(join(dir, '.yo-rc.json'), JSON.stringify(stored)))
+      .withOptions({ skipInstall: true, yes: true, force: true, license: 'MIT' } as never);
+    const files = writtenFiles(result, '');
+    const answers = JSON.parse(files['.yo-rc.json']!)['generator-mlportfolio'];
+    expect(answers).toMatchObject({ tracker: 'none', license: 'MIT', year: 2024 });
+    expect(files['LICENSE']).toContain('2024');
+    expect(Object.keys(files).some((path) => path.endsWith('tracking.py'))).toBe(true);
+  });
+
+  it('refuses a stored answer that is not allowed, naming it', async () => {
+    const stored = { 'generator-mlportfolio': { project: kind, tracker: 'comet' } };
+    await expect(
+      helpers
+        .run(generatorFile(kind))
+        .inTmpDir((dir) => writeFileSync(join(dir, '.yo-rc.json'), JSON.stringify(stored)))
+        .withOptions({ skipInstall: true, yes: true } as never),
+    ).rejects.toThrow('invalid tracker in .yo-rc.json=comet: expected one of mlflow, wandb, none');
+  });
+
+  it('refuses a target folder that holds other files', async () => {
+    await expect(
+      helpers
+        .run(generatorFile(kind))
+        .inTmpDir((dir) => {
+          mkdirSync(join(dir, 'taken'));
+          writeFileSync(join(dir, 'taken', 'notes.txt'), 'mine');
+        })
+        .withOptions({ skipInstall: true, yes: true, force: false, name: 'taken' } as never),
+    ).rejects.toThrow('./taken already exists and holds 1 file(s) (notes.txt)');
+  });
+
+  it('uses every template file in some combination of answers', () => {
+    const used = new Set<string>();
+    const own = schemaOf(PROJECTS[kind]!.definition);
+    const choicesOf = (name: string) => {
+      const spec = own.find((s) => s.name === name)!;
+      return spec.type === 'choice' ? spec.choices.map((c) => c.value) : [spec.default];
+    };
+    for (const tracker of choicesOf('tracker'))
+      for (const license of choicesOf('license'))
+        for (const source of own.some((s) => s.name === 'source') ? choicesOf('source') : [undefined])
+          for (const file of planFor(PROJECTS[kind]!.definition, { ...defaults, tracker, license, source, docker: true, ci: true } as Answers))
+            used.add(file.source);
+    const all = [
+      ...listTemplateFiles(join(TEMPLATES_ROOT, 'common')).map((f) => join(TEMPLATES_ROOT, 'common', f)),
+      ...listTemplateFiles(join(TEMPLATES_ROOT, kind))
+        .filter((f) => !f.startsWith('fragments/'))
+        .map((f) => join(TEMPLATES_ROOT, kind, f)),
+    ];
+    expect(all.filter((file) => !used.has(file))).toEqual([]);
+  });
+});
+
+describe('templates', () => {
+  it('use EJS only in .ejs files, and every .ejs file uses it', () => {
+    for (const file of listTemplateFiles(TEMPLATES_ROOT)) {
+      const text = readFileSync(join(TEMPLATES_ROOT, file), 'latin1');
+      if (file.endsWith('.ejs')) expect(text, file).toMatch(/<%/);
+      else expect(text, file).not.toMatch(/<%[=\-_# ]/);
+    }
+  });
+});
+
+describe('docs/options.md', () => {
+  it('matches the schemas (run `npm run docs` when this fails)', () => {
+    const committed = readFileSync(new URL('../../docs/options.md', import.meta.url), 'utf8');
+    expect(committed).toBe(optionsDoc());
+  });
+});
