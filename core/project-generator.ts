@@ -20,7 +20,7 @@ import {
   toTitle,
   UsageError,
 } from './options.js';
-import { fragmentSources, pinnedRequirements, planFiles, type PlannedFile } from './templates.js';
+import { fragmentSources, pinnedRequirements, planFiles, type PlannedFile, pythonVersions } from './templates.js';
 
 /** Key of our answers in .yo-rc.json (yeoman's convention: the generator's package name). */
 export const CONFIG_KEY = 'generator-mlportfolio';
@@ -57,6 +57,8 @@ export function templateContext(definition: ProjectDefinition, answers: Answers)
     pythonVersion: answers.python,
     deps: pinnedRequirements(...definition.requirements, tracker),
     devDeps: pinnedRequirements('dev'),
+    /** Every pinned version by package name, for files that name one (compose's MLflow image, pre-commit's ruff). */
+    versions: pythonVersions().versions,
   };
   const sources = fragmentSources(definition.kind);
   context.fragments = {

@@ -104,10 +104,15 @@ interface VersionManifest {
 
 let manifest: VersionManifest | undefined;
 
+/** templates/python-versions.json, read once. */
+export function pythonVersions(): VersionManifest {
+  manifest ??= JSON.parse(readFileSync(join(TEMPLATES_ROOT, 'python-versions.json'), 'utf8')) as VersionManifest;
+  return manifest;
+}
+
 /** `name==version` for each package of the given groups of templates/python-versions.json. */
 export function pinnedRequirements(...groups: string[]): string[] {
-  manifest ??= JSON.parse(readFileSync(join(TEMPLATES_ROOT, 'python-versions.json'), 'utf8')) as VersionManifest;
-  const { versions, requirements } = manifest;
+  const { versions, requirements } = pythonVersions();
   return groups.flatMap((group) => {
     const names = requirements[group];
     if (!names) throw new Error(`templates/python-versions.json has no requirements group "${group}"`);

@@ -88,9 +88,9 @@ def log_model(model: Any, name: str, flavor: str = "sklearn") -> None:
     plain artifact folder ``name/``: enough for custom wrappers that no MLflow flavour knows.
     """
     if flavor == "sklearn":
-        import mlflow.sklearn  # imported here: loading the flavour costs time
+        from mlflow import sklearn as mlflow_sklearn  # imported here: the flavour loads slowly
 
-        mlflow.sklearn.log_model(model, name=name)
+        mlflow_sklearn.log_model(model, name=name)
         return
     import joblib
 

@@ -8,6 +8,7 @@ falls back to offline mode instead of prompting. ``WANDB_PROJECT`` overrides the
 
 from __future__ import annotations
 
+import io
 import os
 import subprocess
 import tempfile
@@ -89,7 +90,13 @@ def set_tags(tags: Mapping[str, Any]) -> None:
 
 
 def log_figure(fig: Any, filename: str) -> None:
-    _run().log({Path(filename).stem: wandb.Image(fig)})
+    # Render to PNG ourselves: wandb.Image(fig) needs matplotlib.pyplot, which the code avoids.
+    from PIL import Image  # Pillow comes with matplotlib
+
+    buffer = io.BytesIO()
+    fig.savefig(buffer, format="png")
+    buffer.seek(0)
+    _run().log({Path(filename).stem: wandb.Image(Image.open(buffer))})
 
 
 def log_artifact(path: str | Path) -> None:
