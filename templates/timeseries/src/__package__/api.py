@@ -19,15 +19,13 @@ from flask import Flask, jsonify, request
 
 from . import config
 from .data import load_co2, load_series, season_length
-from .models import Forecaster, HoltWinters
+from .models import Forecaster, HoltWinters, load_model
 
 log = logging.getLogger(__name__)
 
 
 def _load_or_fit(model_dir: Path) -> tuple[Forecaster, str]:
     """The saved model if there is one, else a quickly fitted default."""
-    from .train import load_model  # train pulls in matplotlib; only needed here
-
     try:
         model, _ = load_model(model_dir)
         return model, f"loaded from {model_dir}"
@@ -36,7 +34,7 @@ def _load_or_fit(model_dir: Path) -> tuple[Forecaster, str]:
     try:
         y = load_series()
     except FileNotFoundError:
-        log.warning("no data file for source %r: serving the bundled co2 series", config.DATA_SOURCE)
+        log.warning("no data for source %r: serving the bundled co2 series", config.DATA_SOURCE)
         y = load_co2()
     model = HoltWinters(season=season_length(y)).fit(y)
     return model, "fitted at startup (no saved model)"

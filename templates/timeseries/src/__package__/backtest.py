@@ -52,7 +52,9 @@ def mase(actual: np.ndarray, forecast: np.ndarray, train: np.ndarray, season: in
     return mae(actual, forecast) / scale
 
 
-def score(actual: np.ndarray, forecast: np.ndarray, train: np.ndarray, season: int) -> dict[str, float]:
+def score(
+    actual: np.ndarray, forecast: np.ndarray, train: np.ndarray, season: int
+) -> dict[str, float]:
     return {
         "mae": mae(actual, forecast),
         "rmse": rmse(actual, forecast),

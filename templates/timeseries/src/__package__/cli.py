@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import argparse
 import os
+import sys
 from collections.abc import Sequence
 
 from . import config
@@ -16,7 +17,7 @@ SOURCES = ("co2", "csv", "stock", "weather", "sqlite")
 
 
 def build_parser() -> argparse.ArgumentParser:
-    parser = argparse.ArgumentParser(prog=__package__, description=__doc__.splitlines()[0])
+    parser = argparse.ArgumentParser(prog=__package__, description="Time-series forecasting")
     commands = parser.add_subparsers(dest="command", required=True)
 
     train = commands.add_parser("train", help="backtest all models, save the best to models/")
@@ -65,6 +66,16 @@ def fetch(args: argparse.Namespace):  # -> pd.Series
 
 def main(argv: Sequence[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
+    try:
+        run(args)
+    except FileNotFoundError as error:
+        # A missing data or model file is a usage problem, not a bug: no traceback.
+        print(f"error: {error}", file=sys.stderr)
+        return 1
+    return 0
+
+
+def run(args: argparse.Namespace) -> None:
     if args.command == "train":
         from .train import train
 
@@ -82,6 +93,7 @@ def main(argv: Sequence[str] | None = None) -> int:
 
         series = fetch(args)
         path = save_csv(series, args.out)
-        print(f"Wrote {len(series)} points ({series.index[0]:%Y-%m-%d} .. "
-              f"{series.index[-1]:%Y-%m-%d}) to {path}")
-    return 0
+        print(
+            f"Wrote {len(series)} points ({series.index[0]:%Y-%m-%d} .. "
+            f"{series.index[-1]:%Y-%m-%d}) to {path}"
+        )

@@ -53,22 +53,23 @@ def save_csv(series: pd.Series, path: str | Path) -> Path:
 
 
 def _guess_freq(index: pd.DatetimeIndex) -> str:
-    """Infer the spacing of a possibly gappy index from its typical step."""
+    """Infer the spacing of a possibly gappy index from its smallest step."""
     exact = pd.infer_freq(index) if len(index) >= 3 else None
     if exact:
         return exact
-    step = pd.Series(index).diff().median()
+    # The smallest step, not the typical one: with many gaps the typical step is too long.
+    step = pd.Series(index).diff().min()
     days = step / pd.Timedelta(days=1)
     if days < 1:
         return "h"
-    if days < 2:
-        # Trading days: daily steps that never fall on a weekend.
+    if days < 7:
+        # Daily; trading days if no observation falls on a weekend.
         return "B" if (index.dayofweek < 5).all() else "D"
-    if days < 8:
+    if days < 28:
         return "W"
-    if days < 32:
+    if days < 90:
         return "MS"
-    if days < 93:
+    if days < 365:
         return "QS"
     return "YS"
 
@@ -86,8 +87,17 @@ def regularize(series: pd.Series) -> pd.Series:
 
 
 # Frequency prefix -> observations per cycle (checked in this order: "MS" before "M").
-_SEASONS = (("MS", 12), ("ME", 12), ("M", 12), ("QS", 4), ("Q", 4), ("W", 52), ("B", 5),
-            ("D", 7), ("H", 24))
+_SEASONS = (
+    ("MS", 12),
+    ("ME", 12),
+    ("M", 12),
+    ("QS", 4),
+    ("Q", 4),
+    ("W", 52),
+    ("B", 5),
+    ("D", 7),
+    ("H", 24),
+)
 
 
 def season_length(series: pd.Series) -> int:
@@ -116,4 +126,3 @@ def split_last(series: pd.Series, horizon: int) -> tuple[pd.Series, pd.Series]:
     if horizon >= len(series):
         raise ValueError(f"horizon {horizon} leaves no training data ({len(series)} points)")
     return series.iloc[:-horizon], series.iloc[-horizon:]
-

@@ -53,7 +53,9 @@ def make_supervised(y: pd.Series, lags: int, season: int) -> tuple[pd.DataFrame,
     return table.drop(columns="target"), table["target"]
 
 
-def next_row(recent_changes: list[float], date: pd.Timestamp, lags: int, season: int) -> pd.DataFrame:
+def next_row(
+    recent_changes: list[float], date: pd.Timestamp, lags: int, season: int
+) -> pd.DataFrame:
     """The feature row for one future step, from the changes seen (or predicted) so far."""
     row = {f"lag_{i}": recent_changes[-i] for i in range(1, lags + 1)}
     calendar = calendar_features(pd.DatetimeIndex([date]), season).iloc[0]

@@ -10,11 +10,14 @@
 from __future__ import annotations
 
 import itertools
+import json
 import warnings
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
+from pathlib import Path
 from typing import Any
 
+import joblib
 import numpy as np
 import pandas as pd
 from sklearn.ensemble import RandomForestRegressor
@@ -128,9 +131,7 @@ class Sarima(Forecaster):
         from statsmodels.tsa.statespace.sarimax import SARIMAX
 
         seasonal = (*self.seasonal_order, self.season) if self.season > 1 else (0, 0, 0, 0)
-        self.fit_ = SARIMAX(y.to_numpy(), order=self.order, seasonal_order=seasonal).fit(
-            disp=False
-        )
+        self.fit_ = SARIMAX(y.to_numpy(), order=self.order, seasonal_order=seasonal).fit(disp=False)
 
     def _predict(self, h: int) -> np.ndarray:
         return self.fit_.forecast(h)
@@ -197,7 +198,7 @@ class RandomForest(Forecaster):
 
 # Tuning grid for the random forest: 2 x 2 x 2 = 8 candidates, a few seconds on 2 cores.
 RF_GRID: dict[str, list[Any]] = {
-    "n_estimators": [100, 300],
+    "n_estimators": [100, 200],
     "max_features": [0.5, 1.0],
     "min_samples_leaf": [1, 3],
 }
@@ -247,3 +248,18 @@ def default_models(season: int, rf_params: dict[str, Any] | None = None) -> list
         Sarima(season=season),
         RandomForest(season=season, **(rf_params or {})),
     ]
+
+
+# What `make train` saves in models/ and the API loads.
+MODEL_FILE = "model.joblib"
+METADATA_FILE = "metadata.json"
+
+
+def load_model(model_dir: Path) -> tuple[Forecaster, dict[str, Any]]:
+    """The model and metadata saved by `make train` (FileNotFoundError if there is none)."""
+    model_dir = Path(model_dir)
+    if not (model_dir / MODEL_FILE).exists():
+        raise FileNotFoundError(f"no saved model in {model_dir}/: run `make train` first")
+    model = joblib.load(model_dir / MODEL_FILE)
+    metadata = json.loads((model_dir / METADATA_FILE).read_text(encoding="utf-8"))
+    return model, metadata

@@ -25,10 +25,16 @@ from matplotlib.figure import Figure
 from . import __version__, config, tracking
 from .backtest import BacktestResult, origins, rolling_origin
 from .data import load_series, season_length
-from .models import RF_GRID, Forecaster, SeasonalNaive, default_models, tune_random_forest
+from .models import (
+    METADATA_FILE,
+    MODEL_FILE,
+    RF_GRID,
+    SeasonalNaive,
+    default_models,
+    load_model,
+    tune_random_forest,
+)
 
-MODEL_FILE = "model.joblib"
-METADATA_FILE = "metadata.json"
 PLOT_FILE = "forecast.png"
 
 
@@ -56,8 +62,12 @@ def forecast_plot(y: pd.Series, results: list[BacktestResult], season: int) -> F
     ax.plot(history.index, history.to_numpy(), color="black", lw=1.2, label="history")
     ax.plot(actual.index, actual.to_numpy(), color="black", lw=2, ls="--", label="actual")
     for result in results:
-        ax.plot(result.last_forecast.index, result.last_forecast.to_numpy(), lw=1.5,
-                label=f"{result.name} (MASE {result.folds[-1]['mase']:.2f})")
+        ax.plot(
+            result.last_forecast.index,
+            result.last_forecast.to_numpy(),
+            lw=1.5,
+            label=f"{result.name} (MASE {result.folds[-1]['mase']:.2f})",
+        )
     ax.set_title(f"Forecast vs actual, last {len(actual)} steps")
     ax.set_ylabel(str(y.name or "value"))
     ax.grid(alpha=0.3)
@@ -90,9 +100,7 @@ def train(
     }
 
     with tracking.start_run("train"):
-        tracking.log_params(
-            {**data_info, "season": season, "horizon": horizon, "folds": folds}
-        )
+        tracking.log_params({**data_info, "season": season, "horizon": horizon, "folds": folds})
 
         # Tune only on what the first backtest fold is allowed to see.
         first_origin = origins(len(y), horizon, folds)[0]
@@ -118,8 +126,11 @@ def train(
             print(f"Best model: {best_name}")
 
         tracking.log_metrics(
-            {f"{model}_{metric}": value for model, row in table.iterrows() for metric, value in
-             row.items()}
+            {
+                f"{model}_{metric}": value
+                for model, row in table.iterrows()
+                for metric, value in row.items()
+            }
         )
         tracking.log_metrics({"best_mase": float(table.loc[best_name, "mase"])})
         tracking.set_tags({"best_model": best_name})
@@ -152,14 +163,6 @@ def train(
             print(f"Saved {model_path} and {metadata_path}")
 
     return TrainReport(table=table, best=best_name, model_path=model_path, metadata=metadata)
-
-
-def load_model(model_dir: Path = config.MODEL_DIR) -> tuple[Forecaster, dict[str, Any]]:
-    """The model and metadata saved by `train` (FileNotFoundError if there is none)."""
-    model_dir = Path(model_dir)
-    model = joblib.load(model_dir / MODEL_FILE)
-    metadata = json.loads((model_dir / METADATA_FILE).read_text(encoding="utf-8"))
-    return model, metadata
 
 
 def evaluate(
