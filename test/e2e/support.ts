@@ -2,7 +2,7 @@
 import { existsSync, mkdirSync, readdirSync, readFileSync, rmSync, statSync } from 'node:fs';
 import { join, relative } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { execa, type Options } from 'execa';
+import { execa } from 'execa';
 
 export const REPO = fileURLToPath(new URL('../..', import.meta.url));
 export const BIN = join(REPO, 'dist/core/cli.js');
@@ -17,13 +17,17 @@ export function freshDir(name: string): string {
   return dir;
 }
 
-/** Runs a command; on failure the error carries its whole output. */
-export async function run(command: string, args: string[], options: Options & { cwd: string }) {
-  const result = await execa(command, args, { all: true, reject: false, stdin: 'ignore', ...options });
+/** Runs a command; on failure the error carries the end of its output. */
+export async function run(
+  command: string,
+  args: string[],
+  options: { cwd: string; env?: Record<string, string>; input?: string },
+): Promise<{ stdout: string; all: string }> {
+  const result = await execa(command, args, { all: true, reject: false, stdin: options.input === undefined ? 'ignore' : 'pipe', ...options });
   if (result.exitCode !== 0) {
-    throw new Error(`${command} ${args.join(' ')} (in ${options.cwd}) exited ${result.exitCode}:\n${String(result.all).slice(-6000)}`);
+    throw new Error(`${command} ${args.join(' ')} (in ${options.cwd}) exited ${result.exitCode}:\n${result.all.slice(-6000)}`);
   }
-  return result;
+  return { stdout: result.stdout, all: result.all };
 }
 
 export const mlportfolio = (cwd: string, ...args: string[]) => run('node', [BIN, ...args], { cwd });

@@ -5,7 +5,7 @@
 import { readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { beforeAll, describe, expect, it } from 'vitest';
-import { freshDir, make, mlportfolio, REPO, run, tool, tree } from './support.js';
+import { checkKit, freshDir, make, mlportfolio, REPO, run, tree, workflowRuns } from './support.js';
 
 const READ_RUNS = `
 import json
@@ -62,14 +62,16 @@ describe.sequential('timeseries sample (the defaults: MLflow, Docker, CI)', () =
     expect(tree(join(fresh, 'timeseries-forecaster'))).toEqual(tree(project));
   });
 
-  it('passes its own lint', async () => {
-    await make(project, 'lint');
-  });
-
-  it('passes its own offline test suite', async () => {
-    const result = await make(project, 'test');
-    expect(String(result.all)).toMatch(/\d+ passed/);
-    expect(String(result.all)).not.toMatch(/\d+ (failed|skipped|error)/);
+  it("runs its CI workflow's test job locally: make setup, lint and the offline test suite", async () => {
+    const { test: steps } = await workflowRuns(project);
+    expect(steps).toEqual(expect.arrayContaining(['make setup', 'make lint', 'make test']));
+    for (const step of steps!) {
+      const result = await run('bash', ['-euo', 'pipefail', '-c', step], { cwd: project });
+      if (step === 'make test') {
+        expect(String(result.all)).toMatch(/\d+ passed/);
+        expect(String(result.all)).not.toMatch(/\d+ (failed|skipped|errors?)\b/);
+      }
+    }
   });
 
   it('trains, beats seasonal naive by a wide margin, and logs to MLflow', async () => {
@@ -92,9 +94,8 @@ describe.sequential('timeseries sample (the defaults: MLflow, Docker, CI)', () =
     expect(runs.filter((r) => r.parent === undefined).length).toBeLessThan(runs.length); // nested tuning runs
   });
 
-  it('has a workflow that actionlint accepts and a Dockerfile that hadolint accepts', async () => {
-    await run(tool('actionlint'), ['.github/workflows/ci.yml'], { cwd: project });
-    await run(tool('hadolint'), ['Dockerfile'], { cwd: project });
+  it('has a workflow, Dockerfile and compose file that actionlint, shellcheck, hadolint and compose accept', async () => {
+    await checkKit(project, { ci: true, docker: true });
   });
 });
 
@@ -119,12 +120,12 @@ describe.sequential('timeseries without tracking or Docker', () => {
     await make(project, 'lint');
     const tested = await make(project, 'test');
     expect(String(tested.all)).toMatch(/\d+ passed/);
-    expect(String(tested.all)).not.toMatch(/\d+ (failed|skipped|error)/);
+    expect(String(tested.all)).not.toMatch(/\d+ (failed|skipped|errors?)\b/);
     const trained = await make(project, 'train');
     expect(String(trained.all)).toMatch(/MASE/i);
   });
 
-  it('has a workflow that actionlint accepts', async () => {
-    await run(tool('actionlint'), ['.github/workflows/ci.yml'], { cwd: project });
+  it('has a workflow that actionlint and shellcheck accept', async () => {
+    await checkKit(project, { ci: true, docker: false });
   });
 });

@@ -3,7 +3,7 @@
  * installed like any generator, run by yo as a non-root user (yo refuses root), giving the same
  * bytes as the bin.
  */
-import { chmodSync, readdirSync } from 'node:fs';
+import { chmodSync, readdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { execa } from 'execa';
 import { beforeAll, describe, expect, it } from 'vitest';
@@ -47,6 +47,8 @@ describe.sequential('npm pack and yo', () => {
   it('runs as yo mlportfolio:timeseries for a non-root user, byte for byte like the bin', async () => {
     const home = freshDir('yo/home');
     const install = freshDir('yo/install');
+    // Its own package.json, or npm would walk up and install into this repository.
+    writeFileSync(join(install, 'package.json'), '{ "name": "yo-e2e", "private": true }\n');
     await run('npm', ['install', '--prefer-offline', '--no-audit', '--no-fund', '--omit=dev', tarball], { cwd: install });
     const out = freshDir('yo/install/out');
     if (isRoot) await run('chown', ['-R', USER, home, install], { cwd: root });

@@ -2,7 +2,7 @@ import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import helpers from 'yeoman-test';
 import { describe, expect, it } from 'vitest';
-import { type Answers } from '../../core/options.js';
+import { type Answers, coerce } from '../../core/options.js';
 import { planFor, schemaOf } from '../../core/project-generator.js';
 import { PROJECT_KINDS, PROJECTS } from '../../core/projects.js';
 import { listTemplateFiles, TEMPLATES_ROOT } from '../../core/templates.js';
@@ -133,5 +133,17 @@ describe('docs/options.md', () => {
   it('matches the schemas (run `npm run docs` when this fails)', () => {
     const committed = readFileSync(new URL('../../docs/options.md', import.meta.url), 'utf8');
     expect(committed).toBe(optionsDoc());
+  });
+});
+
+describe('samples', () => {
+  it.each(PROJECT_KINDS)('samples/%s/.yo-rc.json holds valid answers for every option', (kind) => {
+    const stored = JSON.parse(readFileSync(new URL(`../../samples/${kind}/.yo-rc.json`, import.meta.url), 'utf8'))[
+      'generator-mlportfolio'
+    ];
+    expect(stored.project).toBe(kind);
+    for (const spec of schemaOf(PROJECTS[kind]!.definition)) {
+      expect(() => coerce(spec, stored[spec.name], spec.name)).not.toThrow();
+    }
   });
 });
