@@ -17,12 +17,11 @@ const USAGE = [
 ].join('\n');
 
 async function main(argv: string[]): Promise<void> {
-  const [kind, ...rest] = argv;
-  if (kind === undefined || kind === '--help' || kind === '-h') {
-    if (kind === undefined && !process.stdin.isTTY) throw new UsageError(`no project given; choose one of: ${PROJECT_KINDS.join(', ')}`);
-    if (kind !== undefined) return console.log(USAGE);
-  }
-  if (kind !== undefined && kind.startsWith('-')) throw new UsageError(`the first argument must be a project (${PROJECT_KINDS.join(', ')}), got ${kind}`);
+  // The project is the first argument; without one, the picker asks (in a terminal).
+  const kind = argv[0]?.startsWith('-') ? undefined : argv[0];
+  const rest = kind === undefined ? argv : argv.slice(1);
+  if (kind === undefined && (rest.includes('--help') || rest.includes('-h'))) return console.log(USAGE);
+  if (kind === undefined && !process.stdin.isTTY) throw new UsageError(`no project given; choose one of: ${PROJECT_KINDS.join(', ')}`);
   if (kind !== undefined && !PROJECTS[kind]) throw new UsageError(unknownProject(kind));
 
   const schema = kind === undefined ? [] : schemaOf(PROJECTS[kind]!.definition);
@@ -51,7 +50,14 @@ async function main(argv: string[]): Promise<void> {
 }
 
 main(process.argv.slice(2)).catch((error: unknown) => {
-  const isUsage = error instanceof UsageError || (error as Error | undefined)?.name === 'UsageError';
+  const name = (error as Error | undefined)?.name;
+  if (name === 'ExitPromptError') {
+    // Ctrl-C at a question: nothing was written yet.
+    console.error('mlportfolio: cancelled; nothing was written');
+    process.exitCode = 130;
+    return;
+  }
+  const isUsage = error instanceof UsageError || name === 'UsageError';
   console.error(`mlportfolio: error: ${isUsage ? (error as Error).message : ((error as Error).stack ?? String(error))}`);
   process.exitCode = 1;
 });

@@ -2,7 +2,8 @@
  * The timeseries project, proven by running it: generate with the real bin, `make setup` (real venv,
  * real pip), its own lint and tests, training, and the tracked runs read back with the MLflow client.
  */
-import { readFileSync, writeFileSync } from 'node:fs';
+import { readdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { execa } from 'execa';
 import { join } from 'node:path';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { checkKit, freshDir, make, mlportfolio, REPO, run, tree, workflowRuns } from './support.js';
@@ -94,6 +95,29 @@ describe.sequential('timeseries sample (the defaults: MLflow, Docker, CI)', () =
     expect(runs.filter((r) => r.parent === undefined).length).toBeLessThan(runs.length); // nested tuning runs
   });
 
+  it('serves forecasts over HTTP with make serve, bounds enforced', async () => {
+    const port = String(18000 + Math.floor(Math.random() * 1000));
+    const server = execa('make', ['serve', `PORT=${port}`], { cwd: project, reject: false, stdin: 'ignore', all: true });
+    try {
+      const base = `http://127.0.0.1:${port}`;
+      const health = await poll(`${base}/health`, 30_000);
+      expect(health.status).toBe(200);
+      const ok = await fetch(`${base}/forecast?h=6`);
+      const body = (await ok.json()) as { h: number; forecast: { date: string; value: number }[] };
+      expect(ok.status).toBe(200);
+      expect(body.forecast).toHaveLength(6);
+      expect(body.forecast[0]!.value).toBeGreaterThan(300); // ppm of CO2, not an index or zero
+      for (const bad of ['0', '61', 'abc']) {
+        const refused = await fetch(`${base}/forecast?h=${bad}`);
+        expect(refused.status, `h=${bad}`).toBe(400);
+        expect(((await refused.json()) as { error: string }).error).toContain('from 1 to 60');
+      }
+    } finally {
+      server.kill('SIGTERM');
+      await server;
+    }
+  });
+
   it('has a workflow, Dockerfile and compose file that actionlint, shellcheck, hadolint and compose accept', async () => {
     await checkKit(project, { ci: true, docker: true });
   });
@@ -129,3 +153,48 @@ describe.sequential('timeseries without tracking or Docker', () => {
     await checkKit(project, { ci: true, docker: false });
   });
 });
+
+describe.sequential('timeseries with W&B (offline), Apache licence, no CI, CSV source', () => {
+  let project = '';
+  const wandb = { WANDB_MODE: 'offline' };
+
+  beforeAll(async () => {
+    const cwd = freshDir('timeseries-wandb');
+    await mlportfolio(cwd, 'timeseries', '--yes', '--name=wandb-forecast', '--tracker=wandb', '--license=Apache-2.0', '--no-ci', '--python=3.12', '--horizon=12', '--source=csv', '--skip-install');
+    project = join(cwd, 'wandb-forecast');
+    await make(project, 'setup');
+  });
+
+  it('passes lint and its tests with W&B offline', async () => {
+    await make(project, 'lint');
+    const tested = await make(project, 'test', wandb);
+    expect(tested.all).toMatch(/\d+ passed/);
+    expect(tested.all).not.toMatch(/\d+ (failed|skipped|errors?)\b/);
+  });
+
+  it('asks for make data before training on a CSV it does not have, then trains on co2 into a W&B offline run', async () => {
+    await expect(make(project, 'train', wandb)).rejects.toThrow(/make data/);
+    const trained = await make(project, 'train', { ...wandb, SOURCE: 'co2' });
+    expect(trained.all).toMatch(/MASE/i);
+    expect(readdirSync(join(project, 'wandb')).some((entry) => entry.startsWith('offline-run-'))).toBe(true);
+  });
+
+  it('has a Dockerfile that hadolint accepts and a Python 3.12 image', async () => {
+    await checkKit(project, { ci: false, docker: true });
+    expect(readFileSync(join(project, 'Dockerfile'), 'utf8')).toContain('FROM python:3.12-slim');
+    expect(readFileSync(join(project, 'LICENSE'), 'utf8')).toContain('Apache License');
+  });
+});
+
+/** GET url until it answers (the server is starting), or fail after `ms`. */
+async function poll(url: string, ms: number): Promise<Response> {
+  const deadline = Date.now() + ms;
+  for (;;) {
+    try {
+      return await fetch(url);
+    } catch (error) {
+      if (Date.now() > deadline) throw error;
+      await new Promise((resolve) => setTimeout(resolve, 250));
+    }
+  }
+}

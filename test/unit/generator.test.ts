@@ -147,3 +147,29 @@ describe('samples', () => {
     }
   });
 });
+
+describe('app generator (yo mlportfolio)', () => {
+  it('asks which project and composes it', async () => {
+    const result = await helpers
+      .run(generatorFile('app'))
+      .withOptions({ skipInstall: true, interactive: true } as never)
+      .withAnswers({ project: 'timeseries', name: 'picked', tracker: 'none' });
+    expect(result.askedQuestions[0]!.name).toBe('project');
+    result.assertFile('picked/.yo-rc.json');
+    result.assertNoFileContent('picked/pyproject.toml', /mlflow/);
+  });
+
+  it('takes the project as an argument', async () => {
+    const result = await helpers
+      .run(generatorFile('app'))
+      .withArguments(['timeseries'])
+      .withOptions({ skipInstall: true, yes: true } as never);
+    result.assertFile('timeseries-forecaster/Makefile');
+  });
+
+  it('names the allowed projects for an unknown one', async () => {
+    await expect(
+      helpers.run(generatorFile('app')).withArguments(['robotics']).withOptions({ skipInstall: true } as never),
+    ).rejects.toThrow(`unknown project "robotics"; choose one of: ${PROJECT_KINDS.join(', ')}`);
+  });
+});
