@@ -54,7 +54,7 @@ for (let i = 0; i < setupRuns; i += 1) {
   if (i === setupRuns - 1) for (let j = 0; j < runs; j += 1) tests.push(time('make', ['test'], run.project));
   rmSync(run.cwd, { recursive: true, force: true });
 }
-rows.push(['make setup (fresh .venv, warm pip cache)', setups], ['make test', tests]);
+if (setupRuns > 0) rows.push(['make setup (fresh .venv, warm pip cache)', setups], ['make test', tests]);
 
 console.log(`Project: ${project}; ${cpus().length} cores; ${new Date().toISOString().slice(0, 10)}\n`);
 console.log('| step | median (s) | runs | min–max (s) |\n| --- | --- | --- | --- |');
