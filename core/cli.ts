@@ -5,7 +5,7 @@
  */
 import { parseArgv } from './argv.js';
 import { coerce, helpText, UsageError } from './options.js';
-import { schemaOf } from './project-generator.js';
+import { readStoredAnswers, schemaOf } from './project-generator.js';
 import { generatorPath, PROJECT_KINDS, PROJECTS, unknownProject } from './projects.js';
 
 const USAGE = [
@@ -31,6 +31,8 @@ async function main(argv: string[]): Promise<void> {
   for (const spec of schema) {
     if (parsed.values[spec.name] !== undefined) coerce(spec, parsed.values[spec.name], `--${spec.name}`);
   }
+  // A broken .yo-rc.json here would otherwise surface as a stack trace from yeoman.
+  readStoredAnswers(process.cwd());
   if (parsed.help && kind !== undefined) {
     return console.log(helpText(kind, PROJECTS[kind]!.definition.summary, schema));
   }

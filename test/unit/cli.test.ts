@@ -38,6 +38,14 @@ describe('mlportfolio bin', () => {
     expect(readdirSync(cwd)).toEqual([]);
   });
 
+  it('names a .yo-rc.json that is not JSON instead of failing deep inside yeoman', async () => {
+    writeFileSync(join(cwd, '.yo-rc.json'), '{ not json');
+    const run = await mlportfolio('timeseries', '--yes');
+    expect(run.exitCode).toBe(1);
+    expect(run.stderr.trim().split('\n')).toEqual([expect.stringMatching(/\.yo-rc\.json is not valid JSON .*; fix or remove it$/)]);
+    expect(readdirSync(cwd)).toEqual(['.yo-rc.json']);
+  });
+
   it('prints every option with its choices and default for --help', async () => {
     const run = await mlportfolio('timeseries', '--help');
     expect(run.exitCode).toBe(0);

@@ -85,6 +85,18 @@ describe.each(PROJECT_KINDS)('%s generator', (kind) => {
     ).rejects.toThrow('invalid tracker in .yo-rc.json=comet: expected one of mlflow, wandb, none');
   });
 
+  it.each([
+    [{ 'generator-mlportfolio': { project: 'cv' } }, {}, 'belongs to a "cv" project; run mlportfolio cv here'],
+    [{ 'generator-mlportfolio': { project: kind, name: 'kept' } }, { name: 'renamed' }, 'a project cannot be renamed by regenerating'],
+  ])('refuses to regenerate over a mismatched .yo-rc.json (%#)', async (stored, options, message) => {
+    await expect(
+      helpers
+        .run(generatorFile(kind))
+        .inTmpDir((dir) => writeFileSync(join(dir, '.yo-rc.json'), typeof stored === 'string' ? stored : JSON.stringify(stored)))
+        .withOptions({ skipInstall: true, yes: true, ...options } as never),
+    ).rejects.toThrow(message);
+  });
+
   it('refuses a target folder that holds other files', async () => {
     await expect(
       helpers
