@@ -36,8 +36,6 @@ export interface ProjectDefinition {
   readonly options: readonly OptionSpec[];
   /** Groups of templates/python-versions.json the project depends on at run time. */
   readonly requirements: readonly string[];
-  /** Leaves out project files for some answers; keeps every file when absent. */
-  readonly keepFile?: (target: string, answers: Answers) => boolean;
 }
 
 /** Common options followed by the project's own: the full schema of one generator. */
@@ -54,7 +52,6 @@ export function templateContext(definition: ProjectDefinition, answers: Answers)
     project: definition.kind,
     pkg: toPackageName(name),
     title: toTitle(name),
-    pythonVersion: answers.python,
     deps: pinnedRequirements(...definition.requirements, tracker),
     devDeps: pinnedRequirements('dev'),
     /** Every pinned version by package name, for files that name one (compose's MLflow image, pre-commit's ruff). */
@@ -80,18 +77,13 @@ function renderFile(path: string, context: Record<string, unknown>): string {
 
 /** Files one set of answers produces, in a stable order. */
 export function planFor(definition: ProjectDefinition, answers: Answers): PlannedFile[] {
-  const keep = definition.keepFile;
-  return planFiles(
-    definition.kind,
-    {
-      pkg: toPackageName(String(answers.name)),
-      tracker: String(answers.tracker),
-      license: String(answers.license),
-      docker: Boolean(answers.docker),
-      ci: Boolean(answers.ci),
-    },
-    keep ? (target) => keep(target, answers) : undefined,
-  );
+  return planFiles(definition.kind, {
+    pkg: toPackageName(String(answers.name)),
+    tracker: String(answers.tracker),
+    license: String(answers.license),
+    docker: Boolean(answers.docker),
+    ci: Boolean(answers.ci),
+  });
 }
 
 /** Reads our answers from a folder's .yo-rc.json, if it has them. */

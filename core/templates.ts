@@ -63,15 +63,8 @@ export function kitTarget(relative: string, choices: KitChoices): string | undef
   return target;
 }
 
-/**
- * The full file plan: the common kit, then the project's own files (except its fragments/).
- * `keepProjectFile` lets a project leave out files for some answers.
- */
-export function planFiles(
-  project: string,
-  choices: KitChoices,
-  keepProjectFile: (target: string) => boolean = () => true,
-): PlannedFile[] {
+/** The full file plan: the common kit, then the project's own files (except its fragments/). */
+export function planFiles(project: string, choices: KitChoices): PlannedFile[] {
   const planned: PlannedFile[] = [];
   const common = join(TEMPLATES_ROOT, 'common');
   for (const relative of listTemplateFiles(common)) {
@@ -82,7 +75,6 @@ export function planFiles(
   for (const relative of listTemplateFiles(own)) {
     if (relative.startsWith('fragments/')) continue;
     const target = targetPath(relative, choices.pkg);
-    if (!keepProjectFile(target)) continue;
     if (planned.some((file) => file.target === target)) {
       throw new Error(`templates/${project}/${relative} would overwrite the kit's ${target}; rename one of them`);
     }
