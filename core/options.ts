@@ -2,6 +2,7 @@
  * The typed option schema. One list of option specs per generator is the single source for
  * CLI flags, prompts, validation, defaults, stored answers, `--help` and docs/options.md.
  */
+import { RESERVED_MODULES } from './reserved-names.js';
 
 export type Answers = Record<string, string | number | boolean>;
 
@@ -76,6 +77,9 @@ export function validateProjectName(value: string): string | undefined {
   if (value.length > 50) return `"${value}" is longer than 50 characters`;
   const pkg = toPackageName(value);
   if (PYTHON_KEYWORDS.has(pkg)) return `"${value}" is a Python keyword and cannot name a package`;
+  if (RESERVED_MODULES.has(pkg)) {
+    return `"${value}" would make a package "${pkg}" that shadows the Python module of that name (standard library or a dependency); choose a more specific name, e.g. my-${value}`;
+  }
   return undefined;
 }
 

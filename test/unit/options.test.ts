@@ -21,6 +21,9 @@ describe('project names', () => {
     ['Upper', 'not a valid project name'],
     ['double--hyphen', 'not a valid project name'],
     ['trailing-', 'not a valid project name'],
+    ['json', 'shadows the Python module'],
+    ['pandas', 'shadows the Python module'],
+    ['tests', 'shadows the Python module'],
   ])('rejects "%s" (%s)', (name, reason) => {
     expect(validateProjectName(name)).toContain(reason);
   });
