@@ -56,6 +56,8 @@ export function templateContext(definition: ProjectDefinition, answers: Answers)
     devDeps: pinnedRequirements('dev'),
     /** Every pinned version by package name, for files that name one (compose's MLflow image, pre-commit's ruff). */
     versions: pythonVersions().versions,
+    /** A TOML basic string (a JSON string is one): for free text such as the description. */
+    toml: (text: string) => JSON.stringify(text),
   };
   const sources = fragmentSources(definition.kind);
   context.fragments = {
@@ -65,12 +67,20 @@ export function templateContext(definition: ProjectDefinition, answers: Answers)
   return context;
 }
 
+/**
+ * EJS without HTML escaping: templates render Python, TOML, YAML and Markdown, where `&#34;` would be
+ * a bug. Values that need quoting for a format get it explicitly (`toml(...)`).
+ */
+function render(template: string, context: Record<string, unknown>, filename: string): string {
+  return ejs.render(template, context, { filename, escape: String });
+}
+
 /** Renders an `.ejs` template, or reads a plain file as it is; a missing fragment is empty. */
 function renderFile(path: string, context: Record<string, unknown>): string {
   for (const candidate of [path, `${path}.ejs`]) {
     if (!existsSync(candidate)) continue;
     const text = readFileSync(candidate, 'utf8');
-    return candidate.endsWith('.ejs') ? ejs.render(text, context, { filename: candidate }) : text;
+    return candidate.endsWith('.ejs') ? render(text, context, candidate) : text;
   }
   return '';
 }
@@ -195,7 +205,7 @@ export function projectGenerator(definition: ProjectDefinition) {
       const rendered = planned.map((file) => ({
         target: join(this.target, file.target),
         contents: file.render
-          ? ejs.render(readFileSync(file.source, 'utf8'), context, { filename: file.source })
+          ? render(readFileSync(file.source, 'utf8'), context, file.source)
           : readFileSync(file.source),
       }));
       const stored = JSON.stringify({ [CONFIG_KEY]: this._storedAnswers() }, null, 2) + '\n';

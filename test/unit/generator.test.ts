@@ -1,5 +1,6 @@
 import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
+import { execa } from 'execa';
 import helpers from 'yeoman-test';
 import { describe, expect, it } from 'vitest';
 import { type Answers, coerce } from '../../core/options.js';
@@ -28,6 +29,18 @@ describe.each(PROJECT_KINDS)('%s generator', (kind) => {
     for (const [path, contents] of Object.entries(files)) {
       expect(contents, `${path} still holds EJS`).not.toMatch(/<%|%>/);
     }
+  });
+
+  it('writes free text verbatim: no HTML escaping, valid TOML quoting', async () => {
+    const description = 'He said "hi" \\ and <b>ok</b> & $HOME';
+    const author = `O'Brien "Bob"`;
+    const files = writtenFiles(await runProject(kind, { description, author, year: 2026 }), String(defaults.name));
+    expect(files['README.md']).toContain(`\n${description}\n`);
+    expect(files['LICENSE']).toContain(`2026 ${author}`);
+    const parsed = await execa('python3', ['-c', 'import json, sys, tomllib; print(json.dumps(tomllib.loads(sys.stdin.read())["project"]))'], {
+      input: files['pyproject.toml'],
+    });
+    expect(JSON.parse(parsed.stdout)).toMatchObject({ description, authors: [{ name: author }] });
   });
 
   it('stores every answer in schema order in .yo-rc.json', async () => {
