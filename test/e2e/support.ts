@@ -36,7 +36,7 @@ export const make = (project: string, target: string, env: Record<string, string
   run('make', [target], { cwd: project, env: { ...env } });
 
 /** Files that make, pip, training or tests create; not part of what the generator wrote. */
-const RUNTIME = /^(\.venv|mlflow\.db|mlruns|mlartifacts|models|wandb|\.pytest_cache|\.ruff_cache|src\/.*\.egg-info)(\/|$)|__pycache__/;
+const RUNTIME = /^(\.git|\.venv|mlflow\.db|mlruns|mlartifacts|models|wandb|\.pytest_cache|\.ruff_cache|src\/.*\.egg-info)(\/|$)|__pycache__/;
 
 /** path -> bytes of every generated file under `dir`. */
 export function tree(dir: string): Record<string, string> {

@@ -34,6 +34,7 @@ interface TrackedRun {
   name: string;
   status: string;
   parent?: string;
+  commit?: string;
   params: Record<string, string>;
   metrics: Record<string, number>;
   artifacts: string[];
@@ -75,7 +76,13 @@ describe.sequential('timeseries sample (the defaults: MLflow, Docker, CI)', () =
     }
   });
 
-  it('trains, beats seasonal naive by a wide margin, and logs to MLflow', async () => {
+  it('trains, beats seasonal naive by a wide margin, and logs to MLflow with the git commit', async () => {
+    // A repository of its own, as a user's would be (.e2e/ sits inside this one).
+    const git = (...args: string[]) => run('git', ['-c', 'user.name=e2e', '-c', 'user.email=e2e@example.invalid', ...args], { cwd: project });
+    await git('init', '-q');
+    await git('add', '-A');
+    await git('commit', '-qm', 'generated');
+    const head = (await git('rev-parse', 'HEAD')).stdout.trim();
     const trained = await make(project, 'train');
     expect(String(trained.all)).toMatch(/MASE/i);
     const { stdout } = await run(join(project, '.venv/bin/python'), ['-c', READ_RUNS], { cwd: project });
@@ -93,6 +100,9 @@ describe.sequential('timeseries sample (the defaults: MLflow, Docker, CI)', () =
     expect(best).toBeLessThan(naive! / 2);
     expect(main.artifacts.some((path) => path.endsWith('.png') || path.includes('plot'))).toBe(true);
     expect(runs.filter((r) => r.parent === undefined).length).toBeLessThan(runs.length); // nested tuning runs
+    expect(main.commit).toBe(head);
+    // What training wrote (mlflow.db, mlruns/, models/) is ignored by the generated .gitignore.
+    expect((await git('status', '--porcelain')).stdout).toBe('');
   });
 
   it('serves forecasts over HTTP with make serve, bounds enforced', async () => {
