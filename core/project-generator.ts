@@ -118,16 +118,17 @@ export function projectGenerator(definition: ProjectDefinition) {
 
   return class ProjectGenerator extends Generator {
     static readonly definition = definition;
+    /** Values settled so far: flags, then stored answers, then defaults or prompts. */
+    answers: Answers = {};
+    /** The folder the project is written to, decided in `configuring`. */
+    target = '';
+    /** True when the current folder already holds this project's .yo-rc.json. */
+    regenerating = false;
 
     constructor(args: string[], options: ConstructorParameters<typeof Generator>[1]) {
       // Our install() runs `make setup`; there is no package.json for yeoman's npm install.
       super(args, options, { customInstallTask: true });
     }
-    /** Values settled so far: flags, then stored answers, then defaults or prompts. */
-    answers: Answers = {};
-    /** The folder the project is written to, decided in `initializing`. */
-    target = '';
-    regenerating = false;
 
     override help(): string {
       return helpText(definition.kind, definition.summary, schema);
