@@ -27,15 +27,15 @@ async function main(argv: string[]): Promise<void> {
   const schema = kind === undefined ? [] : schemaOf(PROJECTS[kind]!.definition);
   const parsed = parseArgv(rest, schema);
   if (parsed.positionals.length > 0) throw new UsageError(`unexpected argument "${parsed.positionals[0]}"; flags look like --name=value`);
+  if (parsed.help && kind !== undefined) {
+    return console.log(helpText(kind, PROJECTS[kind]!.definition.summary, schema));
+  }
   // Check every flag before yeoman starts, so a bad value is one line and nothing is touched.
   for (const spec of schema) {
     if (parsed.values[spec.name] !== undefined) coerce(spec, parsed.values[spec.name], `--${spec.name}`);
   }
   // A broken .yo-rc.json here would otherwise surface as a stack trace from yeoman.
   readStoredAnswers(process.cwd());
-  if (parsed.help && kind !== undefined) {
-    return console.log(helpText(kind, PROJECTS[kind]!.definition.summary, schema));
-  }
 
   const { createEnv } = await import('yeoman-environment');
   const env = createEnv({ cwd: process.cwd(), skipInstall: parsed.skipInstall, force: parsed.force } as never);

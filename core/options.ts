@@ -17,7 +17,7 @@ interface BaseSpec {
 
 export interface StringSpec extends BaseSpec {
   readonly type: 'string';
-  readonly default: string | ((answers: Answers) => string);
+  readonly default: string;
   /** Returns an error text for a bad value, or undefined when the value is fine. */
   readonly validate?: (value: string) => string | undefined;
 }
@@ -223,10 +223,6 @@ export function coerce(spec: OptionSpec, raw: unknown, source: string): string |
   }
 }
 
-export function defaultOf(spec: OptionSpec, answers: Answers): string | number | boolean {
-  return typeof spec.default === 'function' ? spec.default(answers) : spec.default;
-}
-
 function allowedText(spec: OptionSpec): string {
   switch (spec.type) {
     case 'boolean':
@@ -242,7 +238,7 @@ function allowedText(spec: OptionSpec): string {
 
 function defaultText(spec: OptionSpec): string {
   if (spec.name === 'year') return 'the current year';
-  return typeof spec.default === 'function' ? '(derived)' : String(spec.default);
+  return String(spec.default);
 }
 
 /** `--help` text for one project. */

@@ -13,7 +13,6 @@ import {
   type Answers,
   coerce,
   commonOptions,
-  defaultOf,
   helpText,
   type OptionSpec,
   toPackageName,
@@ -178,7 +177,7 @@ export function projectGenerator(definition: ProjectDefinition) {
       if (!this.interactive) return;
       const questions = schema
         .filter((spec) => spec.message !== undefined && this.answers[spec.name] === undefined)
-        .map((spec) => toQuestion(spec, this.answers));
+        .map(toQuestion);
       const given = await this.prompt(questions as Parameters<Generator['prompt']>[0]);
       for (const spec of schema) {
         const value = (given as Answers)[spec.name];
@@ -238,10 +237,10 @@ export function projectGenerator(definition: ProjectDefinition) {
       this.log(`\n${String(this.answers.name)} is ready. Next:\n  ${steps.join('\n  ')}\n`);
     }
 
-    /** Every unanswered option takes its default, in schema order (defaults may use earlier answers). */
+    /** Every unanswered option takes its default. */
     _fillDefaults(): void {
       for (const spec of schema) {
-        this.answers[spec.name] ??= defaultOf(spec, this.answers);
+        this.answers[spec.name] ??= spec.default;
       }
     }
 
@@ -270,7 +269,7 @@ export function projectGenerator(definition: ProjectDefinition) {
   };
 }
 
-function toQuestion(spec: OptionSpec, answers: Answers) {
+function toQuestion(spec: OptionSpec) {
   const base = { name: spec.name, message: spec.message ?? spec.name };
   switch (spec.type) {
     case 'boolean':
@@ -300,7 +299,7 @@ function toQuestion(spec: OptionSpec, answers: Answers) {
       return {
         ...base,
         type: 'input',
-        default: defaultOf(spec, answers),
+        default: spec.default,
         validate: (value: string) => spec.validate?.(value) ?? true,
       };
   }

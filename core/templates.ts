@@ -4,13 +4,13 @@
  * copied byte for byte; `dot_x` -> `.x`; the path segment `__package__` -> the Python package.
  */
 import { readdirSync, readFileSync } from 'node:fs';
-import { dirname, join, posix, resolve } from 'node:path';
+import { basename, dirname, join, posix, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 
 /** templates/ at the package root (this file is core/templates.ts or dist/core/templates.js). */
 export const TEMPLATES_ROOT = (() => {
   const here = dirname(fileURLToPath(import.meta.url));
-  const up = here.split(/[\\/]/).includes('dist') ? '../..' : '..';
+  const up = basename(dirname(here)) === 'dist' ? '../..' : '..';
   return resolve(here, up, 'templates');
 })();
 

@@ -11,7 +11,7 @@ import { optionsDoc } from '../../core/docs.js';
 import { generatorFile, runProject, writtenFiles } from './helpers.js';
 
 const defaultsOf = (kind: string): Answers =>
-  Object.fromEntries(schemaOf(PROJECTS[kind]!.definition).map((s) => [s.name, typeof s.default === 'function' ? '' : s.default]));
+  Object.fromEntries(schemaOf(PROJECTS[kind]!.definition).map((s) => [s.name, s.default]));
 
 describe.each(PROJECT_KINDS)('%s generator', (kind) => {
   const defaults = defaultsOf(kind);
