@@ -33,8 +33,22 @@ export interface ProjectDefinition {
   readonly defaultDescription: string;
   /** The project's own options, after the common ones. */
   readonly options: readonly OptionSpec[];
-  /** Groups of templates/python-versions.json the project depends on at run time. */
-  readonly requirements: readonly string[];
+  /**
+   * Groups of templates/python-versions.json the project depends on at run time; a function when
+   * an answer picks a library (e.g. scraper's requests or Scrapy).
+   */
+  readonly requirements: readonly string[] | ((answers: Answers) => readonly string[]);
+  /**
+   * Which of the project's own files (output paths) these answers keep; all when absent. The one
+   * place a project says that a file exists only for some answers (e.g. the Scrapy spider).
+   */
+  readonly include?: (target: string, answers: Answers) => boolean;
+}
+
+/** The requirement groups of one set of answers. */
+export function requirementGroups(definition: ProjectDefinition, answers: Answers): readonly string[] {
+  const { requirements } = definition;
+  return typeof requirements === 'function' ? requirements(answers) : requirements;
 }
 
 /** Common options followed by the project's own: the full schema of one generator. */
@@ -51,7 +65,7 @@ export function templateContext(definition: ProjectDefinition, answers: Answers)
     project: definition.kind,
     pkg: toPackageName(name),
     title: toTitle(name),
-    deps: pinnedRequirements(...definition.requirements, tracker),
+    deps: pinnedRequirements(...requirementGroups(definition, answers), tracker),
     devDeps: pinnedRequirements('dev'),
     /** Every pinned version by package name, for files that name one (compose's MLflow image, pre-commit's ruff). */
     versions: pythonVersions().versions,
@@ -62,6 +76,7 @@ export function templateContext(definition: ProjectDefinition, answers: Answers)
   context.fragments = {
     makefile: renderFile(sources.makefile, context),
     readme: renderFile(sources.readme, context),
+    ci: renderFile(sources.ci, context),
   };
   return context;
 }
@@ -86,13 +101,15 @@ function renderFile(path: string, context: Record<string, unknown>): string {
 
 /** Files one set of answers produces, in a stable order. */
 export function planFor(definition: ProjectDefinition, answers: Answers): PlannedFile[] {
-  return planFiles(definition.kind, {
+  const planned = planFiles(definition.kind, {
     pkg: toPackageName(String(answers.name)),
     tracker: String(answers.tracker),
     license: String(answers.license),
     docker: Boolean(answers.docker),
     ci: Boolean(answers.ci),
   });
+  const { include } = definition;
+  return include ? planned.filter((file) => file.own !== true || include(file.target, answers)) : planned;
 }
 
 /** Reads our answers from a folder's .yo-rc.json, if it has them. */

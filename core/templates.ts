@@ -21,6 +21,8 @@ export interface PlannedFile {
   readonly target: string;
   /** Rendered with EJS (the template ends in `.ejs`). */
   readonly render: boolean;
+  /** From templates/<project> rather than the common kit. */
+  readonly own?: boolean;
 }
 
 /** The values that decide which kit files a project gets. */
@@ -78,15 +80,19 @@ export function planFiles(project: string, choices: KitChoices): PlannedFile[] {
     if (planned.some((file) => file.target === target)) {
       throw new Error(`templates/${project}/${relative} would overwrite the kit's ${target}; rename one of them`);
     }
-    planned.push({ source: join(own, relative), target, render: relative.endsWith('.ejs') });
+    planned.push({ source: join(own, relative), target, render: relative.endsWith('.ejs'), own: true });
   }
   return planned;
 }
 
-/** Fragment templates a project inlines into kit files: fragments/Makefile.mk, fragments/README.md.ejs. */
-export function fragmentSources(project: string): { makefile: string; readme: string } {
+/**
+ * Fragment templates a project inlines into kit files: fragments/Makefile.mk (targets),
+ * fragments/README.md.ejs (the project's story) and fragments/ci.yml (keys of the CI test job,
+ * such as `services:` and `env:`, indented for the job).
+ */
+export function fragmentSources(project: string): { makefile: string; readme: string; ci: string } {
   const dir = join(TEMPLATES_ROOT, project, 'fragments');
-  return { makefile: join(dir, 'Makefile.mk'), readme: join(dir, 'README.md.ejs') };
+  return { makefile: join(dir, 'Makefile.mk'), readme: join(dir, 'README.md.ejs'), ci: join(dir, 'ci.yml') };
 }
 
 interface VersionManifest {
@@ -102,13 +108,18 @@ export function pythonVersions(): VersionManifest {
   return manifest;
 }
 
-/** `name==version` for each package of the given groups of templates/python-versions.json. */
+/**
+ * `name==version` for each package of the given groups of templates/python-versions.json. An entry
+ * that already says `name==version` keeps its own pin (a group that needs another release, such as
+ * the torch that matches torchvision).
+ */
 export function pinnedRequirements(...groups: string[]): string[] {
   const { versions, requirements } = pythonVersions();
   return groups.flatMap((group) => {
     const names = requirements[group];
     if (!names) throw new Error(`templates/python-versions.json has no requirements group "${group}"`);
     return names.map((name) => {
+      if (name.includes('==')) return name;
       const version = versions[name.replace(/\[.*\]$/, '')];
       if (!version) throw new Error(`templates/python-versions.json pins no version for "${name}"`);
       return `${name}==${version}`;

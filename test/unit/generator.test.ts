@@ -21,6 +21,11 @@ describe.each(PROJECT_KINDS)('%s generator', (kind) => {
     'wandb, no ci, no licence': { tracker: 'wandb', ci: false, license: 'none' },
     'apache, python 3.12': { license: 'Apache-2.0', python: '3.12' },
   };
+  // Each non-default value of the project's own choice and yes/no options.
+  for (const spec of PROJECTS[kind]!.definition.options) {
+    const values = spec.type === 'choice' ? spec.choices.map((c) => c.value) : spec.type === 'boolean' ? [true, false] : [];
+    for (const value of values.filter((v) => v !== spec.default)) combos[`${spec.name}=${String(value)}`] = { [spec.name]: value };
+  }
 
   it.each(Object.entries(combos))('writes the expected files: %s', async (_label, options) => {
     const result = await runProject(kind, { ...options, year: 2026 });
@@ -123,17 +128,17 @@ describe.each(PROJECT_KINDS)('%s generator', (kind) => {
   });
 
   it('uses every template file in some combination of answers', () => {
+    // Every value of every choice or yes/no option, one at a time from the defaults (with Docker
+    // and CI on): each file that some answer selects shows up at least once.
     const used = new Set<string>();
-    const own = schemaOf(PROJECTS[kind]!.definition);
-    const choicesOf = (name: string) => {
-      const spec = own.find((s) => s.name === name)!;
-      return spec.type === 'choice' ? spec.choices.map((c) => c.value) : [spec.default];
-    };
-    for (const tracker of choicesOf('tracker'))
-      for (const license of choicesOf('license'))
-        for (const source of own.some((s) => s.name === 'source') ? choicesOf('source') : [undefined])
-          for (const file of planFor(PROJECTS[kind]!.definition, { ...defaults, tracker, license, source, docker: true, ci: true } as Answers))
-            used.add(file.source);
+    const schema = schemaOf(PROJECTS[kind]!.definition);
+    const base = { ...defaults, docker: true, ci: true } as Answers;
+    const variations: Answers[] = [base];
+    for (const spec of schema) {
+      const values = spec.type === 'choice' ? spec.choices.map((c) => c.value) : spec.type === 'boolean' ? [true, false] : [];
+      for (const value of values) variations.push({ ...base, [spec.name]: value });
+    }
+    for (const answers of variations) for (const file of planFor(PROJECTS[kind]!.definition, answers)) used.add(file.source);
     const all = [
       ...listTemplateFiles(join(TEMPLATES_ROOT, 'common')).map((f) => join(TEMPLATES_ROOT, 'common', f)),
       ...listTemplateFiles(join(TEMPLATES_ROOT, kind))
