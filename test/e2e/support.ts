@@ -3,6 +3,7 @@ import { existsSync, mkdirSync, readdirSync, readFileSync, rmSync, statSync } fr
 import { join, relative } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { execa } from 'execa';
+import { chromium, type Page } from 'playwright-core';
 
 export const REPO = fileURLToPath(new URL('../..', import.meta.url));
 export const BIN = join(REPO, 'dist/core/cli.js');
@@ -50,6 +51,72 @@ export function tree(dir: string): Record<string, string> {
 }
 
 const TOOLS = join(REPO, '.tools/bin');
+
+/**
+ * uv (from test/e2e/tools.txt) makes `make setup` take seconds instead of a minute, so every
+ * generated project's setup.sh finds it on PATH, alone in .tools/uv-bin (the tools venv's python
+ * must not shadow python3). uv does not read pip.conf: the local wheel folder is passed on when
+ * this machine has one. `withoutUv` gives a variant the plain venv + pip path users without uv get.
+ */
+const UV_BIN = join(REPO, '.tools/uv-bin');
+process.env.PATH = `${UV_BIN}:${process.env.PATH ?? ''}`;
+if (existsSync('/opt/wheels')) process.env.UV_FIND_LINKS ??= '/opt/wheels';
+export const withoutUv = { PATH: String(process.env.PATH).split(':').filter((dir) => dir !== UV_BIN).join(':') };
+
+/** Polls `url` until it answers (any status), or throws after `ms`. */
+export async function poll(url: string, ms: number): Promise<Response> {
+  const deadline = Date.now() + ms;
+  for (;;) {
+    try {
+      return await fetch(url);
+    } catch (error) {
+      if (Date.now() > deadline) throw error;
+      await new Promise((resolve) => setTimeout(resolve, 250));
+    }
+  }
+}
+
+/**
+ * Runs `make serve` on a free-ish port until `use` finishes, then stops it. `use` gets the base
+ * URL once /health answers 200.
+ */
+export async function serving<T>(project: string, use: (base: string) => Promise<T>, env: Record<string, string> = {}): Promise<T> {
+  const port = String(18000 + Math.floor(Math.random() * 1000));
+  const server = execa('make', ['serve', `PORT=${port}`], { cwd: project, reject: false, stdin: 'ignore', all: true, env });
+  try {
+    const base = `http://127.0.0.1:${port}`;
+    const health = await Promise.race([
+      poll(`${base}/health`, 90_000),
+      server.then((result) => {
+        throw new Error(`make serve exited ${result.exitCode}:\n${String(result.all).slice(-4000)}`);
+      }),
+    ]);
+    if (health.status !== 200) throw new Error(`${base}/health answered ${health.status}`);
+    return await use(base);
+  } finally {
+    server.kill('SIGTERM');
+    await server;
+  }
+}
+
+/**
+ * A page in headless Debian chromium driven by playwright-core (never a downloaded browser), with
+ * the launch flags of the platform notes. Closed when `use` finishes.
+ */
+export async function withPage<T>(use: (page: Page) => Promise<T>): Promise<T> {
+  const executablePath = process.env.CHROMIUM ?? '/usr/bin/chromium';
+  if (!existsSync(executablePath)) throw new Error(`${executablePath} is missing; install Debian's chromium (apt-get install chromium), as .ci/run does`);
+  const browser = await chromium.launch({
+    executablePath,
+    args: ['--headless', '--no-sandbox', '--disable-gpu', '--disable-background-networking', '--disable-component-update', '--disable-sync'],
+  });
+  try {
+    const page = await browser.newPage({ viewport: { width: 1100, height: 800 } });
+    return await use(page);
+  } finally {
+    await browser.close();
+  }
+}
 
 /** A checker installed by scripts/ensure-tools.sh (run by `npm test`); missing is a failure. */
 export function tool(name: string): string {

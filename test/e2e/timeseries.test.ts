@@ -6,7 +6,7 @@ import { readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { execa } from 'execa';
 import { join } from 'node:path';
 import { beforeAll, describe, expect, it } from 'vitest';
-import { checkKit, freshDir, make, mlportfolio, REPO, run, tree, workflowRuns } from './support.js';
+import { checkKit, freshDir, make, mlportfolio, poll, REPO, run, tree, withoutUv, workflowRuns } from './support.js';
 
 const READ_RUNS = `
 import json
@@ -140,7 +140,9 @@ describe.sequential('timeseries without tracking or Docker', () => {
     const cwd = freshDir('timeseries-bare');
     await mlportfolio(cwd, 'timeseries', '--yes', '--tracker=none', '--no-docker', '--name=bare-forecast', '--skip-install');
     project = join(cwd, 'bare-forecast');
-    await make(project, 'setup');
+    // The plain path of setup.sh, for users without uv: python -m venv + pip.
+    const setup = await make(project, 'setup', withoutUv);
+    expect(setup.all).toContain('-m pip install');
   });
 
   it('has no Docker or MLflow files and no mlflow dependency', () => {
@@ -196,15 +198,3 @@ describe.sequential('timeseries with W&B (offline), Apache licence, no CI, CSV s
   });
 });
 
-/** GET url until it answers (the server is starting), or fail after `ms`. */
-async function poll(url: string, ms: number): Promise<Response> {
-  const deadline = Date.now() + ms;
-  for (;;) {
-    try {
-      return await fetch(url);
-    } catch (error) {
-      if (Date.now() > deadline) throw error;
-      await new Promise((resolve) => setTimeout(resolve, 250));
-    }
-  }
-}
