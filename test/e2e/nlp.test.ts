@@ -1,0 +1,235 @@
+/**
+ * The nlp project (intent chatbot), proven by running it: the sample through the real bin with
+ * `make setup`, its CI test job, training with the tracked run read back from MLflow, the JSON
+ * API, and the chat page in headless Chromium; then two variants that cover every other option
+ * value (torch + spaCy + maps, keras + NLTK without tracking), each through setup, lint, test, train.
+ */
+import { readFileSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { beforeAll, describe, expect, it } from 'vitest';
+import { checkKit, freshDir, make, mlportfolio, REPO, run, serving, tree, withPage, workflowRuns } from './support.js';
+
+const READ_RUNS = `
+import json
+import mlflow
+
+client = mlflow.MlflowClient()
+runs = []
+for experiment in client.search_experiments():
+    for r in client.search_runs([experiment.experiment_id]):
+        runs.append({
+            "experiment": experiment.name,
+            "name": r.info.run_name,
+            "status": r.info.status,
+            "params": r.data.params,
+            "metrics": r.data.metrics,
+            "artifacts": [a.path for a in client.list_artifacts(r.info.run_id)],
+        })
+print(json.dumps(runs))
+`;
+
+/** SHA-256 of the data files, computed the way the project does (data.data_hash). */
+const DATA_HASH = (pkg: string) => `from ${pkg}.data import data_hash; print(data_hash())`;
+
+interface TrackedRun {
+  experiment: string;
+  name: string;
+  status: string;
+  params: Record<string, string>;
+  metrics: Record<string, number>;
+  artifacts: string[];
+}
+
+async function trainRun(project: string, pkg: string): Promise<TrackedRun> {
+  const python = join(project, '.venv/bin/python');
+  const { stdout } = await run(python, ['-c', READ_RUNS], { cwd: project });
+  const runs = (JSON.parse(stdout) as TrackedRun[]).filter((r) => r.name === 'train');
+  expect(runs).toHaveLength(1);
+  const train = runs[0]!;
+  expect(train.status).toBe('FINISHED');
+  const hash = (await run(python, ['-c', DATA_HASH(pkg)], { cwd: project })).stdout.trim();
+  expect(train.params.data_sha256).toBe(hash);
+  expect(train.artifacts).toEqual(expect.arrayContaining(['confusion_matrix.png', 'metadata.json']));
+  return train;
+}
+
+/** Generated tests passed, none failed or skipped. */
+function allPassed(output: string): void {
+  expect(output).toMatch(/\d+ passed/);
+  expect(output).not.toMatch(/\d+ (failed|skipped|errors?)\b/);
+}
+
+async function chat(base: string, body: unknown, contentType = 'application/json'): Promise<{ status: number; json: Record<string, unknown> }> {
+  const response = await fetch(`${base}/api/chat`, {
+    method: 'POST',
+    headers: { 'Content-Type': contentType },
+    body: typeof body === 'string' ? body : JSON.stringify(body),
+  });
+  return { status: response.status, json: (await response.json()) as Record<string, unknown> };
+}
+
+describe.sequential('nlp sample (the defaults: scikit-learn, NLTK, no maps, MLflow, Docker, CI)', () => {
+  const sample = readFileSync(join(REPO, 'samples/nlp/.yo-rc.json'), 'utf8');
+  let project = '';
+
+  beforeAll(async () => {
+    // Regenerate in place from the stored answers, as a user's CI would; the generator's own
+    // install step runs `make setup`.
+    project = freshDir('nlp-sample');
+    writeFileSync(join(project, '.yo-rc.json'), sample);
+    await mlportfolio(project, 'nlp');
+  });
+
+  it('regenerates the same bytes from its stored answers, equal to a --yes run', async () => {
+    const again = freshDir('nlp-sample-again');
+    writeFileSync(join(again, '.yo-rc.json'), sample);
+    await mlportfolio(again, 'nlp', '--skip-install');
+    expect(tree(again)).toEqual(tree(project));
+
+    const fresh = freshDir('nlp-yes');
+    const year = JSON.parse(sample)['generator-mlportfolio'].year as number;
+    await mlportfolio(fresh, 'nlp', '--yes', '--skip-install', `--year=${year}`);
+    expect(tree(join(fresh, 'intent-chatbot'))).toEqual(tree(project));
+  });
+
+  it('ships only the chosen pieces: sklearn model, NLTK text, no maps', () => {
+    const files = Object.keys(tree(project));
+    expect(files).toEqual(expect.arrayContaining(['src/intent_chatbot/model_sklearn.py', 'src/intent_chatbot/text_nltk.py', 'src/intent_chatbot/data/intents.yml', 'src/intent_chatbot/data/heldout.yml', 'src/intent_chatbot/templates/chat.html']));
+    for (const absent of ['model_torch.py', 'model_keras.py', 'text_spacy.py', 'features.py', 'maps.py', 'data/maps_intents.yml']) {
+      expect(files).not.toContain(`src/intent_chatbot/${absent}`);
+    }
+    const pyproject = readFileSync(join(project, 'pyproject.toml'), 'utf8');
+    expect(pyproject).toMatch(/"nltk==/);
+    expect(pyproject).not.toMatch(/torch|tensorflow|spacy/);
+  });
+
+  it("runs its CI workflow's test job locally: make setup, lint and the offline test suite", async () => {
+    const { test: steps } = await workflowRuns(project);
+    expect(steps).toEqual(expect.arrayContaining(['make setup', 'make lint', 'make test']));
+    for (const step of steps!) {
+      const result = await run('bash', ['-euo', 'pipefail', '-c', step], { cwd: project });
+      if (step === 'make test') allPassed(result.all);
+    }
+  });
+
+  it('trains to at least 0.9 held-out accuracy and logs metrics, the data hash and the confusion matrix to MLflow', async () => {
+    const trained = await make(project, 'train');
+    expect(trained.all).toMatch(/Held-out: accuracy/);
+    const train = await trainRun(project, 'intent_chatbot');
+    expect(train.experiment).toBe('intent-chatbot');
+    expect(train.params.model).toBe('sklearn');
+    expect(train.params.text).toBe('nltk');
+    expect(train.metrics.accuracy).toBeGreaterThanOrEqual(0.9);
+    expect(train.metrics.macro_f1).toBeGreaterThanOrEqual(0.9);
+    expect(train.metrics.out_of_scope_fallback_rate).toBeGreaterThanOrEqual(0.8);
+    expect(Object.keys(train.metrics).filter((key) => key.startsWith('f1_')).length).toBeGreaterThanOrEqual(12);
+    await make(project, 'evaluate');
+  });
+
+  it('answers on POST /api/chat, refuses bad bodies, and chats in a real browser', async () => {
+    await serving(project, async (base) => {
+      const ok = await chat(base, { message: 'what is 12 times 7?' });
+      expect(ok.status).toBe(200);
+      expect(ok.json).toMatchObject({ intent: 'math', reply: '12 * 7 = 84' });
+      expect((ok.json.entities as { label: string }[]).map((e) => e.label)).toEqual(['number', 'number']);
+      expect((await chat(base, { message: 'asdf qwerty zxcv' })).json.intent).toBe('fallback');
+      for (const [body, type, needle] of [
+        [{ message: '' }, 'application/json', 'empty'],
+        [{ text: 'hi' }, 'application/json', 'missing'],
+        [{ message: 'x'.repeat(501) }, 'application/json', 'limit is 500'],
+        ['hello', 'text/plain', 'JSON'],
+      ] as const) {
+        const refused = await chat(base, body, type);
+        expect(refused.status, JSON.stringify(body)).toBe(400);
+        expect(String(refused.json.error)).toContain(needle);
+      }
+      const huge = await chat(base, { message: 'x'.repeat(20_000) });
+      expect(huge.status).toBe(413);
+
+      await withPage(async (page) => {
+        await page.goto(base);
+        await page.fill('#message', 'convert 5 km to miles');
+        await page.press('#message', 'Enter');
+        await page.locator('#log li.bot p', { hasText: '5 km is 3.11 miles.' }).waitFor({ timeout: 15_000 });
+        await page.fill('#message', 'how many days until christmas?');
+        await page.click('button[type=submit]');
+        await page.locator('#log li.bot p', { hasText: /christmas is \d+ days? from today|christmas is today/ }).waitFor({ timeout: 15_000 });
+        await page.fill('#message', 'tell me a joke');
+        await page.click('button[type=submit]');
+        await page.locator('#log li.bot').nth(2).waitFor({ timeout: 15_000 });
+        // Markup typed by a user is shown as text, never run or rendered.
+        await page.fill('#message', '<b>hello</b> there');
+        await page.click('button[type=submit]');
+        await page.locator('#log li.user p', { hasText: '<b>hello</b> there' }).waitFor({ timeout: 15_000 });
+        expect(await page.locator('#log b').count()).toBe(0);
+        await page.locator('#log li.bot').nth(3).waitFor({ timeout: 15_000 });
+        await page.screenshot({ path: join(REPO, 'docs/nlp-page.png') });
+      });
+    });
+  });
+
+  it('has a workflow, Dockerfile and compose file that actionlint, shellcheck, hadolint and compose accept', async () => {
+    await checkKit(project, { ci: true, docker: true });
+  });
+});
+
+describe.sequential('nlp with PyTorch, spaCy and maps', () => {
+  let project = '';
+
+  beforeAll(async () => {
+    const cwd = freshDir('nlp-torch');
+    await mlportfolio(cwd, 'nlp', '--yes', '--name=torch-bot', '--model=torch', '--text=spacy', '--maps', '--skip-install');
+    project = join(cwd, 'torch-bot');
+    await make(project, 'setup');
+  });
+
+  it('passes lint and its tests (the maps client against a fake Nominatim)', async () => {
+    expect(Object.keys(tree(project))).toEqual(expect.arrayContaining(['src/torch_bot/maps.py', 'src/torch_bot/features.py', 'tests/test_maps.py', 'src/torch_bot/data/maps_intents.yml']));
+    await make(project, 'lint');
+    const tested = await make(project, 'test');
+    allPassed(tested.all);
+    expect(tested.all).toMatch(/test_maps\.py/); // pytest prints each test file it ran
+  });
+
+  it('trains the PyTorch model to at least 0.9 held-out accuracy, the maps intent included', async () => {
+    await make(project, 'train');
+    const train = await trainRun(project, 'torch_bot');
+    expect(train.params).toMatchObject({ model: 'torch', text: 'spacy' });
+    expect(train.metrics.accuracy).toBeGreaterThanOrEqual(0.9);
+    expect(train.metrics.macro_f1).toBeGreaterThanOrEqual(0.9);
+    expect(train.metrics.f1_where_is).toBeGreaterThanOrEqual(0.8);
+    expect(train.metrics.out_of_scope_fallback_rate).toBeGreaterThanOrEqual(0.8);
+  });
+
+  it('has a Dockerfile that installs CPU torch and that hadolint accepts', async () => {
+    await checkKit(project, { ci: true, docker: true });
+    expect(readFileSync(join(project, 'Dockerfile'), 'utf8')).toContain('download.pytorch.org/whl/cpu');
+  });
+});
+
+describe.sequential('nlp with TensorFlow/Keras and NLTK, no tracking, no Docker', () => {
+  let project = '';
+
+  beforeAll(async () => {
+    const cwd = freshDir('nlp-keras');
+    await mlportfolio(cwd, 'nlp', '--yes', '--name=keras-bot', '--model=keras', '--tracker=none', '--no-docker', '--skip-install');
+    project = join(cwd, 'keras-bot');
+    await make(project, 'setup');
+  });
+
+  it('passes lint, tests and training to at least 0.9 held-out accuracy', async () => {
+    expect(readFileSync(join(project, 'pyproject.toml'), 'utf8')).toMatch(/"tensorflow-cpu==/);
+    await make(project, 'lint');
+    allPassed((await make(project, 'test')).all);
+    await make(project, 'train');
+    const metadata = JSON.parse(readFileSync(join(project, 'models/metadata.json'), 'utf8')) as { model: string; metrics: Record<string, number> };
+    expect(metadata.model).toBe('keras');
+    expect(metadata.metrics.accuracy).toBeGreaterThanOrEqual(0.9);
+    expect(metadata.metrics.macro_f1).toBeGreaterThanOrEqual(0.9);
+    expect(metadata.metrics.out_of_scope_fallback_rate).toBeGreaterThanOrEqual(0.8);
+  });
+
+  it('has a workflow that actionlint and shellcheck accept', async () => {
+    await checkKit(project, { ci: true, docker: false });
+  });
+});
