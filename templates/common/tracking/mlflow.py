@@ -88,9 +88,16 @@ def log_model(model: Any, name: str, flavor: str = "sklearn") -> None:
     plain artifact folder ``name/``: enough for custom wrappers that no MLflow flavour knows.
     """
     if flavor == "sklearn":
-        from mlflow import sklearn as mlflow_sklearn  # imported here: the flavour loads slowly
+        # Imported here: the flavour loads slowly.
+        from mlflow import sklearn as mlflow_sklearn
+        from skops.io import dumps, get_untrusted_types
 
-        mlflow_sklearn.log_model(model, name=name)
+        # MLflow saves scikit-learn models with skops, which refuses types it does not know as
+        # safe (a random forest's trees, for one). This model was trained right here, so its own
+        # types are trusted explicitly rather than falling back to unsafe pickle. Note: MLflow
+        # also infers the model's pip requirements here, which takes 10-30 s.
+        trusted = get_untrusted_types(data=dumps(model))
+        mlflow_sklearn.log_model(model, name=name, skops_trusted_types=trusted)
         return
     import joblib
 
