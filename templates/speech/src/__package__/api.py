@@ -1,0 +1,189 @@
+"""Upload page and JSON API (Flask, served by waitress).
+
+    GET  /             the upload page; POST / (the page's form) shows the transcript
+    POST /transcribe   multipart field "file" (or the raw audio as the body) -> JSON
+    GET  /health       {"status": "ok", ...}
+
+Uploads are untrusted: they are read into memory only (never written to disk), capped at
+config.MAX_UPLOAD_BYTES (413 above) and config.MAX_SECONDS of audio (400 above, checked from
+the header before decoding), and decoded by soundfile alone (no ffmpeg or other program is
+started). Stereo is mixed down; other sample rates are resampled in numpy.
+
+At startup the app loads the model `make train` saved in models/. Without one (a fresh clone
+or Docker image) it trains one (config.QUICK_TRAIN_STEPS steps, a minute or two on a laptop
+CPU) in a background thread: /health answers at once and says so, and /transcribe answers 503
+with a "retry" message until the model is ready.
+"""
+
+from __future__ import annotations
+
+import io
+import logging
+import threading
+import time
+from pathlib import Path
+from typing import Any
+
+from flask import Flask, Request, jsonify, render_template, request
+from werkzeug.exceptions import RequestEntityTooLarge
+
+from . import config
+from .audio import AudioError, decode_upload
+from .inference import SILENCE_PEAK, Transcriber
+from .text import text_to_digits
+
+log = logging.getLogger(__name__)
+
+
+class InMemoryRequest(Request):
+    """Werkzeug spools uploads over 500 KB to a temporary file; keep them in memory instead.
+
+    Safe because MAX_CONTENT_LENGTH bounds the size before anything is read.
+    """
+
+    def _get_file_stream(self, *args: Any, **kwargs: Any) -> io.BytesIO:
+        return io.BytesIO()
+
+
+class ModelHolder:
+    """The transcriber, or the state of its training when the server had to train one."""
+
+    def __init__(self, transcriber: Transcriber | None = None) -> None:
+        self.transcriber = transcriber
+        self.status = "ready" if transcriber else "training"
+        self.started = time.monotonic()
+
+    def train_in_background(self) -> None:
+        log.warning(
+            "no trained model found: training one (%d steps) in the background; "
+            "POST /transcribe answers 503 until it is ready",
+            config.QUICK_TRAIN_STEPS,
+        )
+        threading.Thread(target=self._train, name="quick-train", daemon=True).start()
+
+    def _train(self) -> None:
+        from .train import train
+
+        try:
+            report, transcriber = train(
+                steps=config.QUICK_TRAIN_STEPS, model_dir=None, track=False, verbose=False
+            )
+        except Exception:
+            log.exception("training at startup failed")
+            self.status = "failed"
+            return
+        seconds = time.monotonic() - self.started
+        transcriber.origin = f"trained at startup in {seconds:.0f} s (CER {report.cer:.3f})"
+        self.transcriber, self.status = transcriber, "ready"
+        log.warning("model ready: %s", transcriber.origin)
+
+
+def create_app(transcriber: Transcriber | None = None, model_dir: Path | None = None) -> Flask:
+    """Build the app. Tests pass a transcriber; `serve` loads one (or trains one meanwhile)."""
+    holder = ModelHolder(transcriber)
+    if transcriber is None:
+        try:
+            holder = ModelHolder(Transcriber.load(Path(model_dir or config.MODEL_DIR)))
+        except FileNotFoundError:
+            holder.train_in_background()
+    limits = {
+        "max_mb": config.MAX_UPLOAD_BYTES / 1024 / 1024,
+        "max_seconds": config.MAX_SECONDS,
+    }
+
+    app = Flask(__name__)
+    app.request_class = InMemoryRequest
+    app.config["MAX_CONTENT_LENGTH"] = config.MAX_UPLOAD_BYTES
+    app.json.sort_keys = False
+
+    def too_large() -> str:
+        return f"the upload is larger than {limits['max_mb']:g} MB"
+
+    def transcribe_upload() -> dict[str, Any]:
+        """The request's audio -> result dict. Raises AudioError (400) for bad input."""
+        transcriber = holder.transcriber
+        if transcriber is None:
+            raise ModelNotReadyError(holder)
+        upload = request.files.get("file")
+        if upload is not None:
+            data = upload.read()
+        elif request.files:
+            raise AudioError(f"send the clip in the form field 'file'; got {sorted(request.files)}")
+        else:
+            data = request.get_data()
+        started = time.perf_counter()
+        samples, info = decode_upload(data, config.SAMPLE_RATE, config.MAX_SECONDS)
+        text = transcriber.transcribe(samples)
+        return {
+            "transcript": text,
+            "digits": text_to_digits(text),
+            "silent": float(abs(samples).max(initial=0.0)) < SILENCE_PEAK,
+            "input": info,
+            "processing_s": round(time.perf_counter() - started, 4),
+        }
+
+    @app.get("/health")
+    def health() -> Any:
+        if holder.transcriber is None:
+            return jsonify(status="ok", model=holder.status, rnn=config.RNN, origin="startup")
+        model = holder.transcriber
+        return jsonify(status="ok", model="ready", rnn=model.settings["rnn"], origin=model.origin)
+
+    @app.post("/transcribe")
+    def transcribe() -> Any:
+        try:
+            return jsonify(transcribe_upload())
+        except RequestEntityTooLarge:
+            return jsonify(error=too_large()), 413
+        except AudioError as error:
+            return jsonify(error=str(error)), 400
+        except ModelNotReadyError as error:
+            return jsonify(error=str(error)), 503
+
+    @app.get("/")
+    def page() -> Any:
+        return render_template("index.html", result=None, error=None, **limits)
+
+    @app.post("/")
+    def page_upload() -> Any:
+        try:
+            result = transcribe_upload()
+        except RequestEntityTooLarge:
+            return render_template("index.html", result=None, error=too_large(), **limits), 413
+        except AudioError as error:
+            return render_template("index.html", result=None, error=str(error), **limits), 400
+        except ModelNotReadyError as error:
+            return render_template("index.html", result=None, error=str(error), **limits), 503
+        return render_template("index.html", result=result, error=None, **limits)
+
+    @app.errorhandler(413)
+    def request_too_large(_: Exception) -> Any:
+        # Raised before a view runs when Content-Length is over the cap.
+        if request.path == "/":
+            return render_template("index.html", result=None, error=too_large(), **limits), 413
+        return jsonify(error=too_large()), 413
+
+    return app
+
+
+class ModelNotReadyError(Exception):
+    def __init__(self, holder: ModelHolder) -> None:
+        waited = time.monotonic() - holder.started
+        if holder.status == "failed":
+            super().__init__("the model could not be trained at startup; see the server log")
+        else:
+            super().__init__(
+                f"the model is still training (for {waited:.0f} s so far); retry in a minute"
+            )
+
+
+def serve(host: str = "127.0.0.1", port: int = 8000) -> None:
+    """Serve with waitress: a production WSGI server that also runs on Windows."""
+    from waitress import serve as waitress_serve
+
+    logging.basicConfig(level=logging.INFO, format="%(levelname)s %(name)s: %(message)s")
+    app = create_app()
+    print(f"Serving on http://{host}:{port}  (upload page /, POST /transcribe, GET /health)")
+    waitress_serve(
+        app, host=host, port=port, threads=4, max_request_body_size=2 * config.MAX_UPLOAD_BYTES
+    )
