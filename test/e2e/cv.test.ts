@@ -7,37 +7,11 @@
 import { existsSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { beforeAll, describe, expect, it } from 'vitest';
-import { checkKit, freshDir, make, mlportfolio, REPO, run, serving, tree, withPage, workflowRuns } from './support.js';
+import { checkKit, expectAllPassed, freshDir, make, mlportfolio, REPO, run, serving, trackedRuns, tree, upload, withPage, workflowRuns } from './support.js';
 
 const CLASSES = ['circle', 'square', 'triangle', 'cross'];
 /** The U-Net's `make train` measured 0.79 mAP@0.5 here (a perfect mask would give about 0.93). */
 const UNET_MAP_BOUND = 0.7;
-
-const READ_TRAIN_RUN = `
-import json
-import mlflow
-
-client = mlflow.MlflowClient()
-experiment = client.get_experiment_by_name("shapes-detector")
-run = client.search_runs([experiment.experiment_id], filter_string="attributes.run_name = 'train'")[0]
-print(json.dumps({
-    "status": run.info.status,
-    "commit": run.data.tags.get("git_commit"),
-    "params": run.data.params,
-    "metrics": run.data.metrics,
-    "loss": [m.value for m in client.get_metric_history(run.info.run_id, "loss")],
-    "artifacts": [a.path for a in client.list_artifacts(run.info.run_id)],
-}))
-`;
-
-interface TrainRun {
-  status: string;
-  commit?: string;
-  params: Record<string, string>;
-  metrics: Record<string, number>;
-  loss: number[];
-  artifacts: string[];
-}
 
 /** A synthetic shapes image with all four classes (a seed training never uses), enlarged, by the project's own code. */
 async function shapesImage(project: string, pkg: string, path: string): Promise<void> {
@@ -46,18 +20,6 @@ async function shapesImage(project: string, pkg: string, path: string): Promise<
 }
 
 /** POST a file as the multipart field `image`. */
-async function upload(url: string, bytes: Uint8Array, name = 'shapes.png', type = 'image/png'): Promise<Response> {
-  const form = new FormData();
-  form.append('image', new Blob([bytes], { type }), name);
-  return fetch(url, { method: 'POST', body: form });
-}
-
-/** `make test` passed everything it collected: nothing failed, skipped or errored. */
-function expectAllPassed(output: string): void {
-  expect(output).toMatch(/\d+ passed/);
-  expect(output).not.toMatch(/\d+ (failed|skipped|errors?)\b/);
-}
-
 describe.sequential('cv sample (anchor-free detector, MLflow, Docker, CI)', () => {
   const sample = readFileSync(join(REPO, 'samples/cv/.yo-rc.json'), 'utf8');
   let project = '';
@@ -109,21 +71,21 @@ describe.sequential('cv sample (anchor-free detector, MLflow, Docker, CI)', () =
 
     const trained = await make(project, 'train');
     expect(trained.all).toMatch(/mAP@0\.5 on validation/);
-    const { stdout } = await run(join(project, '.venv/bin/python'), ['-c', READ_TRAIN_RUN], { cwd: project });
-    const train = JSON.parse(stdout) as TrainRun;
+    const train = (await trackedRuns(project)).find((r) => r.name === 'train' && r.experiment === 'shapes-detector')!;
+    const loss = train.history.loss ?? [];
     expect(train.status).toBe('FINISHED');
     expect(train.params.model).toBe('detector');
     expect(train.params.device).toBe('cpu');
     expect(train.metrics.map50).toBeGreaterThanOrEqual(0.8);
     for (const name of CLASSES) expect(train.metrics[`ap50_${name}`]).toBeGreaterThan(0.6);
     expect(train.metrics.steps_per_second).toBeGreaterThan(0);
-    expect(train.loss.length).toBeGreaterThan(5);
-    expect(train.loss.at(-1)!).toBeLessThan(train.loss[0]! / 3);
+    expect(loss.length).toBeGreaterThan(5);
+    expect(loss.at(-1)!).toBeLessThan(loss[0]! / 3);
     expect(train.artifacts).toEqual(expect.arrayContaining(['example_prediction.png', 'metrics.json', 'model.pt']));
     expect(train.commit).toBe(head);
 
     const evaluated = await make(project, 'evaluate');
-    expect(evaluated.all).toContain(`mAP@0.5 on validation (200 images): ${train.metrics.map50.toFixed(3)}`);
+    expect(evaluated.all).toContain(`mAP@0.5 on validation (200 images): ${train.metrics.map50!.toFixed(3)}`);
     expect((await git('status', '--porcelain')).stdout).toBe(''); // models/, mlflow.db are ignored
   });
 
@@ -137,24 +99,24 @@ describe.sequential('cv sample (anchor-free detector, MLflow, Docker, CI)', () =
       expect(health.model).toBe('detector');
       expect(health.origin).toContain('loaded from models');
 
-      const annotated = await upload(`${base}/predict`, png);
+      const annotated = await upload(`${base}/predict`, 'image', png, 'shapes.png', 'image/png');
       expect(annotated.status).toBe(200);
       expect(annotated.headers.get('content-type')).toBe('image/png');
       const bytes = new Uint8Array(await annotated.arrayBuffer());
       expect([...bytes.slice(1, 4)].map((b) => String.fromCharCode(b)).join('')).toBe('PNG');
       expect(Buffer.from(bytes).equals(png)).toBe(false); // re-encoded with boxes drawn
 
-      const json = await upload(`${base}/predict?format=json`, png);
+      const json = await upload(`${base}/predict?format=json`, 'image', png, 'shapes.png', 'image/png');
       const body = (await json.json()) as { width: number; detections: { label: string; score: number; box: number[] }[] };
       expect(body.width).toBe(384);
       expect(body.detections.length).toBeGreaterThan(0);
       for (const d of body.detections) expect(CLASSES).toContain(d.label);
       expect(Math.max(...body.detections.map((d) => d.score))).toBeGreaterThan(0.5);
 
-      const garbage = await upload(`${base}/predict`, new TextEncoder().encode('not an image at all'), 'cat.png');
+      const garbage = await upload(`${base}/predict`, 'image', new TextEncoder().encode('not an image at all'), 'cat.png', 'image/png');
       expect(garbage.status).toBe(400);
       expect(((await garbage.json()) as { error: string }).error).toContain('not an image');
-      const huge = await upload(`${base}/predict`, new Uint8Array(9 * 1024 * 1024), 'big.png');
+      const huge = await upload(`${base}/predict`, 'image', new Uint8Array(9 * 1024 * 1024), 'big.png', 'image/png');
       expect(huge.status).toBe(413);
       const empty = await fetch(`${base}/predict`, { method: 'POST' });
       expect(empty.status).toBe(400);

@@ -7,43 +7,14 @@
 import { readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { beforeAll, describe, expect, it } from 'vitest';
-import { checkKit, freshDir, make, mlportfolio, REPO, run, serving, tree, withPage, workflowRuns } from './support.js';
-
-const READ_RUNS = `
-import json
-import mlflow
-
-client = mlflow.MlflowClient()
-runs = []
-for experiment in client.search_experiments():
-    for r in client.search_runs([experiment.experiment_id]):
-        runs.append({
-            "experiment": experiment.name,
-            "name": r.info.run_name,
-            "status": r.info.status,
-            "params": r.data.params,
-            "metrics": r.data.metrics,
-            "artifacts": [a.path for a in client.list_artifacts(r.info.run_id)],
-        })
-print(json.dumps(runs))
-`;
+import { checkKit, expectAllPassed, freshDir, make, mlportfolio, REPO, run, serving, type TrackedRun, trackedRuns, tree, withPage, workflowRuns } from './support.js';
 
 /** SHA-256 of the data files, computed the way the project does (data.data_hash). */
 const DATA_HASH = (pkg: string) => `from ${pkg}.data import data_hash; print(data_hash())`;
 
-interface TrackedRun {
-  experiment: string;
-  name: string;
-  status: string;
-  params: Record<string, string>;
-  metrics: Record<string, number>;
-  artifacts: string[];
-}
-
 async function trainRun(project: string, pkg: string): Promise<TrackedRun> {
   const python = join(project, '.venv/bin/python');
-  const { stdout } = await run(python, ['-c', READ_RUNS], { cwd: project });
-  const runs = (JSON.parse(stdout) as TrackedRun[]).filter((r) => r.name === 'train');
+  const runs = (await trackedRuns(project)).filter((r) => r.name === 'train');
   expect(runs).toHaveLength(1);
   const train = runs[0]!;
   expect(train.status).toBe('FINISHED');
@@ -51,12 +22,6 @@ async function trainRun(project: string, pkg: string): Promise<TrackedRun> {
   expect(train.params.data_sha256).toBe(hash);
   expect(train.artifacts).toEqual(expect.arrayContaining(['confusion_matrix.png', 'metadata.json']));
   return train;
-}
-
-/** Generated tests passed, none failed or skipped. */
-function allPassed(output: string): void {
-  expect(output).toMatch(/\d+ passed/);
-  expect(output).not.toMatch(/\d+ (failed|skipped|errors?)\b/);
 }
 
 async function chat(base: string, body: unknown, contentType = 'application/json'): Promise<{ status: number; json: Record<string, unknown> }> {
@@ -108,7 +73,7 @@ describe.sequential('nlp sample (the defaults: scikit-learn, NLTK, no maps, MLfl
     expect(steps).toEqual(expect.arrayContaining(['make setup', 'make lint', 'make test']));
     for (const step of steps!) {
       const result = await run('bash', ['-euo', 'pipefail', '-c', step], { cwd: project });
-      if (step === 'make test') allPassed(result.all);
+      if (step === 'make test') expectAllPassed(result.all);
     }
   });
 
@@ -187,7 +152,7 @@ describe.sequential('nlp with PyTorch, spaCy and maps', () => {
     expect(Object.keys(tree(project))).toEqual(expect.arrayContaining(['src/torch_bot/maps.py', 'src/torch_bot/features.py', 'tests/test_maps.py', 'src/torch_bot/data/maps_intents.yml']));
     await make(project, 'lint');
     const tested = await make(project, 'test');
-    allPassed(tested.all);
+    expectAllPassed(tested.all);
     expect(tested.all).toMatch(/test_maps\.py/); // pytest prints each test file it ran
   });
 
@@ -220,7 +185,7 @@ describe.sequential('nlp with TensorFlow/Keras and NLTK, no tracking, no Docker'
   it('passes lint, tests and training to at least 0.9 held-out accuracy', async () => {
     expect(readFileSync(join(project, 'pyproject.toml'), 'utf8')).toMatch(/"tensorflow-cpu==/);
     await make(project, 'lint');
-    allPassed((await make(project, 'test')).all);
+    expectAllPassed((await make(project, 'test')).all);
     await make(project, 'train');
     const metadata = JSON.parse(readFileSync(join(project, 'models/metadata.json'), 'utf8')) as { model: string; metrics: Record<string, number> };
     expect(metadata.model).toBe('keras');

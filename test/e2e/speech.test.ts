@@ -6,41 +6,7 @@
 import { readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { beforeAll, describe, expect, it } from 'vitest';
-import { checkKit, freshDir, make, mlportfolio, REPO, run, serving, tree, withPage, workflowRuns } from './support.js';
-
-const READ_RUNS = `
-import json
-import mlflow
-
-client = mlflow.MlflowClient()
-runs = []
-for experiment in client.search_experiments():
-    for r in client.search_runs([experiment.experiment_id]):
-        runs.append({
-            "experiment": experiment.name,
-            "name": r.info.run_name,
-            "status": r.info.status,
-            "commit": r.data.tags.get("git_commit"),
-            "tags": r.data.tags,
-            "params": r.data.params,
-            "metrics": r.data.metrics,
-            "loss_history": [m.value for m in client.get_metric_history(r.info.run_id, "ctc_loss")],
-            "artifacts": [a.path for a in client.list_artifacts(r.info.run_id)],
-        })
-print(json.dumps(runs))
-`;
-
-interface TrackedRun {
-  experiment: string;
-  name: string;
-  status: string;
-  commit?: string;
-  tags: Record<string, string>;
-  params: Record<string, string>;
-  metrics: Record<string, number>;
-  loss_history: number[];
-  artifacts: string[];
-}
+import { checkKit, expectAllPassed, freshDir, make, mlportfolio, REPO, run, serving, trackedRuns, tree, upload, withPage, workflowRuns } from './support.js';
 
 interface Transcript {
   transcript: string;
@@ -66,12 +32,6 @@ function silentWav(seconds: number, rate = 8000): Buffer {
   header.write('data', 36);
   header.writeUInt32LE(data, 40);
   return Buffer.concat([header, Buffer.alloc(data)]);
-}
-
-async function upload(url: string, bytes: Uint8Array, name = 'clip.wav'): Promise<Response> {
-  const form = new FormData();
-  form.append('file', new Blob([bytes]), name);
-  return fetch(url, { method: 'POST', body: form });
 }
 
 /** `make train`'s summary line: "CER 0.0040  WER 0.0100  real-time factor 0.0123  trained in 61.2 s". */
@@ -113,8 +73,7 @@ describe.sequential('speech sample (the defaults: GRU, librosa, MLflow, Docker, 
     for (const step of steps!) {
       const result = await run('bash', ['-euo', 'pipefail', '-c', step], { cwd: project });
       if (step === 'make test') {
-        expect(String(result.all)).toMatch(/\d+ passed/);
-        expect(String(result.all)).not.toMatch(/\d+ (failed|skipped|errors?)\b/);
+        expectAllPassed(String(result.all));
       }
     }
   });
@@ -129,8 +88,7 @@ describe.sequential('speech sample (the defaults: GRU, librosa, MLflow, Docker, 
     const summary = trainSummary(String(trained.all));
     console.log(`speech sample: make train ${JSON.stringify(summary)}`);
 
-    const { stdout } = await run(join(project, '.venv/bin/python'), ['-c', READ_RUNS], { cwd: project });
-    const runs = JSON.parse(stdout) as TrackedRun[];
+    const runs = await trackedRuns(project);
     const train = runs.find((r) => r.name === 'train' && r.experiment === 'digits-speech');
     expect(train).toBeDefined();
     expect(train!.status).toBe('FINISHED');
@@ -142,8 +100,8 @@ describe.sequential('speech sample (the defaults: GRU, librosa, MLflow, Docker, 
     expect(train!.metrics.rtf).toBeLessThan(0.5);
     expect(train!.metrics.train_seconds).toBeGreaterThan(0);
     // One CTC loss per epoch (300 steps / 50), falling by far from the first epoch to the last.
-    expect(train!.loss_history).toHaveLength(6);
-    expect(train!.loss_history.at(-1)!).toBeLessThan(train!.loss_history[0]! / 10);
+    expect(train!.history.ctc_loss!).toHaveLength(6);
+    expect(train!.history.ctc_loss!.at(-1)!).toBeLessThan(train!.history.ctc_loss![0]! / 10);
     expect(train!.tags.example_transcript).toMatch(/^[a-z ]+ -> [a-z ]*$/);
     expect(train!.artifacts).toEqual(expect.arrayContaining(['training.png', 'model.pt', 'model.json', 'examples.txt']));
     expect(train!.commit).toBe(head);
@@ -164,7 +122,7 @@ describe.sequential('speech sample (the defaults: GRU, librosa, MLflow, Docker, 
       expect(health.origin).toContain('loaded from models');
 
       for (const name of ['clip.wav', 'clip-48k-stereo.wav', 'clip.flac']) {
-        const response = await upload(`${base}/transcribe`, readFileSync(join(clips, name)), name);
+        const response = await upload(`${base}/transcribe`, 'file', readFileSync(join(clips, name)), name);
         expect(response.status, name).toBe(200);
         const body = (await response.json()) as Transcript;
         expect(body.transcript, name).toBe('four two seven');
@@ -172,7 +130,7 @@ describe.sequential('speech sample (the defaults: GRU, librosa, MLflow, Docker, 
         if (name.includes('stereo')) expect(body.input).toMatchObject({ sample_rate: 48000, channels: 2 });
       }
 
-      const silence = (await (await upload(`${base}/transcribe`, silentWav(1))).json()) as Transcript;
+      const silence = (await (await upload(`${base}/transcribe`, 'file', silentWav(1), 'clip.wav')).json()) as Transcript;
       expect(silence).toMatchObject({ transcript: '', silent: true });
 
       const refusals: [string, Uint8Array, number, RegExp][] = [
@@ -182,7 +140,7 @@ describe.sequential('speech sample (the defaults: GRU, librosa, MLflow, Docker, 
         ['too large', new Uint8Array(6 * 1024 * 1024), 413, /larger than 5 MB/],
       ];
       for (const [what, bytes, status, message] of refusals) {
-        const response = await upload(`${base}/transcribe`, bytes);
+        const response = await upload(`${base}/transcribe`, 'file', bytes, 'clip.wav');
         expect(response.status, what).toBe(status);
         expect(((await response.json()) as { error: string }).error, what).toMatch(message);
       }
@@ -229,8 +187,7 @@ describe.sequential('speech with LSTM and pydub, tracking off', () => {
   it('passes lint and its tests, and trains an LSTM to CER <= 0.05', async () => {
     await make(project, 'lint');
     const tested = await make(project, 'test');
-    expect(tested.all).toMatch(/\d+ passed/);
-    expect(tested.all).not.toMatch(/\d+ (failed|skipped|errors?)\b/);
+    expectAllPassed(tested.all);
     const trained = await make(project, 'train');
     expect(trained.all).toMatch(/Training the LSTM model/);
     const summary = trainSummary(String(trained.all));

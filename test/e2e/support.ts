@@ -52,6 +52,65 @@ export function tree(dir: string): Record<string, string> {
 
 const TOOLS = join(REPO, '.tools/bin');
 
+/** A generated project's own test run passed everything it collected: none failed, skipped or errored. */
+export function expectAllPassed(output: string): void {
+  if (!/\d+ passed/.test(output) || /\d+ (failed|skipped|errors?)\b/.test(output)) {
+    throw new Error(`pytest did not pass everything:\n${output.slice(-3000)}`);
+  }
+}
+
+/** POSTs bytes as one multipart file field, as a browser form would. */
+export async function upload(url: string, field: string, bytes: Uint8Array, name: string, type = 'application/octet-stream'): Promise<Response> {
+  const form = new FormData();
+  form.append(field, new Blob([new Uint8Array(bytes)], { type }), name);
+  return fetch(url, { method: 'POST', body: form });
+}
+
+const READ_RUNS = `
+import json
+import mlflow
+
+client = mlflow.MlflowClient()
+runs = []
+for experiment in client.search_experiments():
+    for r in client.search_runs([experiment.experiment_id]):
+        runs.append({
+            "experiment": experiment.name,
+            "name": r.info.run_name,
+            "status": r.info.status,
+            "parent": r.data.tags.get("mlflow.parentRunId"),
+            "commit": r.data.tags.get("git_commit") or r.data.tags.get("mlflow.source.git.commit"),
+            "tags": r.data.tags,
+            "params": r.data.params,
+            "metrics": r.data.metrics,
+            "history": {k: [m.value for m in client.get_metric_history(r.info.run_id, k)] for k in r.data.metrics},
+            "artifacts": [a.path for a in client.list_artifacts(r.info.run_id)],
+        })
+print(json.dumps(runs))
+`;
+
+/** One MLflow run as a generated project logged it, read back with MlflowClient. */
+export interface TrackedRun {
+  experiment: string;
+  name: string;
+  status: string;
+  parent?: string;
+  commit?: string;
+  tags: Record<string, string>;
+  params: Record<string, string>;
+  /** The last value of each metric. */
+  metrics: Record<string, number>;
+  /** Every logged value of each metric, in step order (e.g. the loss per epoch). */
+  history: Record<string, number[]>;
+  artifacts: string[];
+}
+
+/** Every run in the project's MLflow store (its default sqlite:///mlflow.db unless env says otherwise). */
+export async function trackedRuns(project: string, env: Record<string, string> = {}): Promise<TrackedRun[]> {
+  const { stdout } = await run(join(project, '.venv/bin/python'), ['-c', READ_RUNS], { cwd: project, env });
+  return JSON.parse(stdout) as TrackedRun[];
+}
+
 /**
  * uv (from test/e2e/tools.txt) makes `make setup` take seconds instead of a minute, so every
  * generated project's setup.sh finds it on PATH, alone in .tools/uv-bin (the tools venv's python

@@ -6,39 +6,7 @@ import { readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { execa } from 'execa';
 import { join } from 'node:path';
 import { beforeAll, describe, expect, it } from 'vitest';
-import { checkKit, freshDir, make, mlportfolio, poll, REPO, run, tree, withoutUv, workflowRuns } from './support.js';
-
-const READ_RUNS = `
-import json
-import mlflow
-
-client = mlflow.MlflowClient()
-runs = []
-for experiment in client.search_experiments():
-    for r in client.search_runs([experiment.experiment_id]):
-        runs.append({
-            "experiment": experiment.name,
-            "name": r.info.run_name,
-            "status": r.info.status,
-            "parent": r.data.tags.get("mlflow.parentRunId"),
-            "commit": r.data.tags.get("git_commit") or r.data.tags.get("mlflow.source.git.commit"),
-            "params": r.data.params,
-            "metrics": r.data.metrics,
-            "artifacts": [a.path for a in client.list_artifacts(r.info.run_id)],
-        })
-print(json.dumps(runs))
-`;
-
-interface TrackedRun {
-  experiment: string;
-  name: string;
-  status: string;
-  parent?: string;
-  commit?: string;
-  params: Record<string, string>;
-  metrics: Record<string, number>;
-  artifacts: string[];
-}
+import { checkKit, expectAllPassed, freshDir, make, mlportfolio, poll, REPO, run, trackedRuns, tree, withoutUv, workflowRuns } from './support.js';
 
 describe.sequential('timeseries sample (the defaults: MLflow, Docker, CI)', () => {
   const sample = readFileSync(join(REPO, 'samples/timeseries/.yo-rc.json'), 'utf8');
@@ -70,8 +38,7 @@ describe.sequential('timeseries sample (the defaults: MLflow, Docker, CI)', () =
     for (const step of steps!) {
       const result = await run('bash', ['-euo', 'pipefail', '-c', step], { cwd: project });
       if (step === 'make test') {
-        expect(String(result.all)).toMatch(/\d+ passed/);
-        expect(String(result.all)).not.toMatch(/\d+ (failed|skipped|errors?)\b/);
+        expectAllPassed(String(result.all));
       }
     }
   });
@@ -85,8 +52,7 @@ describe.sequential('timeseries sample (the defaults: MLflow, Docker, CI)', () =
     const head = (await git('rev-parse', 'HEAD')).stdout.trim();
     const trained = await make(project, 'train');
     expect(String(trained.all)).toMatch(/MASE/i);
-    const { stdout } = await run(join(project, '.venv/bin/python'), ['-c', READ_RUNS], { cwd: project });
-    const runs = JSON.parse(stdout) as TrackedRun[];
+    const runs = await trackedRuns(project);
     const parents = runs.filter((r) => !r.parent && r.experiment !== 'Default');
     expect(parents.length).toBeGreaterThan(0);
     const main = parents[0]!;
@@ -155,8 +121,7 @@ describe.sequential('timeseries without tracking or Docker', () => {
   it('passes lint, tests and training', async () => {
     await make(project, 'lint');
     const tested = await make(project, 'test');
-    expect(String(tested.all)).toMatch(/\d+ passed/);
-    expect(String(tested.all)).not.toMatch(/\d+ (failed|skipped|errors?)\b/);
+    expectAllPassed(String(tested.all));
     const trained = await make(project, 'train');
     expect(String(trained.all)).toMatch(/MASE/i);
   });
@@ -180,8 +145,7 @@ describe.sequential('timeseries with W&B (offline), Apache licence, no CI, CSV s
   it('passes lint and its tests with W&B offline', async () => {
     await make(project, 'lint');
     const tested = await make(project, 'test', wandb);
-    expect(tested.all).toMatch(/\d+ passed/);
-    expect(tested.all).not.toMatch(/\d+ (failed|skipped|errors?)\b/);
+    expectAllPassed(tested.all);
   });
 
   it('asks for make data before training on a CSV it does not have, then trains on co2 into a W&B offline run', async () => {
