@@ -1,11 +1,15 @@
 /** The projects this package generates: kind -> generator module. Add a line per new project. */
 import { fileURLToPath } from 'node:url';
 import type { ProjectDefinition } from './project-generator.js';
+import cv from '../generators/cv/index.js';
+import nlp from '../generators/nlp/index.js';
+import scraper from '../generators/scraper/index.js';
+import speech from '../generators/speech/index.js';
 import timeseries from '../generators/timeseries/index.js';
 
 type ProjectClass = { readonly definition: ProjectDefinition };
 
-export const PROJECTS: Readonly<Record<string, ProjectClass>> = { timeseries };
+export const PROJECTS: Readonly<Record<string, ProjectClass>> = { scraper, nlp, cv, speech, timeseries };
 
 export const PROJECT_KINDS = Object.keys(PROJECTS);
 

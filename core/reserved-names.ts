@@ -25,9 +25,10 @@ const STDLIB = `
 `;
 
 const THIRD_PARTY = `
-  alembic click dateutil flask git jinja2 joblib matplotlib mlflow numpy packaging pandas pre_commit
-  pyarrow pytest pytest_socket pytz requests ruff scipy six sklearn sqlalchemy statsmodels waitress
-  wandb werkzeug yaml
+  alembic bs4 click dateutil flask git google googleapiclient jinja2 joblib keras librosa matplotlib
+  mlflow nltk numba numpy packaging pandas PIL pre_commit protego pyarrow pydub pymysql pyngrok
+  pytest pytest_socket pytz requests ruff scipy scrapy six sklearn soundfile spacy sqlalchemy
+  statsmodels tensorflow torch torchvision twisted waitress wandb werkzeug yaml
 `;
 
 /** Names a project may not use for its package, plus the project's own folders. */

@@ -1,6 +1,7 @@
 #!/usr/bin/env node
 // Benchmark (not a test): median wall time of generating a project and of its `make setup` and
-// `make test`. Usage: node scripts/benchmark.mjs [project] [--runs N] [--setup-runs N]
+// `make test` and `make train`.
+// Usage: node scripts/benchmark.mjs [project] [--runs N] [--setup-runs N] [--train-runs N] [-- extra generator flags]
 // Prints a Markdown table to paste into docs/benchmarks.md. Machines are shared and noisy: medians.
 import { execFileSync } from 'node:child_process';
 import { mkdtempSync, rmSync } from 'node:fs';
@@ -14,9 +15,12 @@ const flag = (name, fallback) => {
   const at = args.indexOf(name);
   return at === -1 ? fallback : Number(args[at + 1]);
 };
-const project = args.find((arg) => !arg.startsWith('--') && Number.isNaN(Number(arg))) ?? 'timeseries';
+const project = args.find((arg, i) => i < (args.indexOf('--') + 1 || Infinity) && !arg.startsWith('--') && Number.isNaN(Number(arg))) ?? 'timeseries';
 const runs = flag('--runs', 5);
 const setupRuns = flag('--setup-runs', 3);
+const trainRuns = flag('--train-runs', 1);
+// Generator flags after `--` pick a variant, e.g. `-- --model=unet`.
+const extra = args.includes('--') ? args.slice(args.indexOf('--') + 1) : [];
 const bin = fileURLToPath(new URL('../dist/core/cli.js', import.meta.url));
 
 const median = (values) => {
@@ -33,7 +37,7 @@ function time(command, commandArgs, cwd) {
 
 function generate() {
   const cwd = mkdtempSync(join(tmpdir(), 'mlportfolio-bench-'));
-  const seconds = time('node', [bin, project, '--yes', '--skip-install', '--name=bench'], cwd);
+  const seconds = time('node', [bin, project, '--yes', '--skip-install', '--name=bench', ...extra], cwd);
   return { cwd, project: join(cwd, 'bench'), seconds };
 }
 
@@ -48,15 +52,21 @@ rows.push([`mlportfolio ${project} --yes --skip-install`, generation]);
 
 const setups = [];
 const tests = [];
+const trains = [];
 for (let i = 0; i < setupRuns; i += 1) {
   const run = generate();
   setups.push(time('make', ['setup'], run.project));
-  if (i === setupRuns - 1) for (let j = 0; j < runs; j += 1) tests.push(time('make', ['test'], run.project));
+  if (i === setupRuns - 1) {
+    for (let j = 0; j < runs; j += 1) tests.push(time('make', ['test'], run.project));
+    for (let j = 0; j < trainRuns; j += 1) trains.push(time('make', ['train'], run.project));
+  }
   rmSync(run.cwd, { recursive: true, force: true });
 }
-if (setupRuns > 0) rows.push(['make setup (fresh .venv, warm pip cache)', setups], ['make test', tests]);
+const installer = execFileSync('sh', ['-c', 'command -v uv >/dev/null && echo uv || echo pip']).toString().trim();
+if (setupRuns > 0) rows.push([`make setup (fresh .venv, ${installer}, warm cache)`, setups], ['make test', tests]);
+if (trains.length > 0) rows.push(['make train', trains]);
 
-console.log(`Project: ${project}; ${cpus().length} cores; ${new Date().toISOString().slice(0, 10)}\n`);
+console.log(`Project: ${project} ${extra.join(' ')}; ${cpus().length} cores; ${new Date().toISOString().slice(0, 10)}\n`);
 console.log('| step | median (s) | runs | min–max (s) |\n| --- | --- | --- | --- |');
 for (const [label, values] of rows) {
   console.log(`| ${label} | ${median(values).toFixed(2)} | ${values.length} | ${Math.min(...values).toFixed(2)}–${Math.max(...values).toFixed(2)} |`);

@@ -17,8 +17,8 @@ const mlportfolio = (...args: string[]) => execa('node', [BIN, ...args], { cwd, 
 
 describe('mlportfolio bin', () => {
   it.each([
-    [['nope'], 'unknown project "nope"; choose one of: timeseries'],
-    [[], 'no project given; choose one of: timeseries'],
+    [['nope'], 'unknown project "nope"; choose one of: scraper, nlp, cv, speech, timeseries'],
+    [[], 'no project given; choose one of: scraper, nlp, cv, speech, timeseries'],
     [['timeseries', '--name='], 'the project name is empty'],
     [['timeseries', '--name=my project'], '"my project" is not a valid project name'],
     [['timeseries', '--name=1st'], '"1st" is not a valid project name'],

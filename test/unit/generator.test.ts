@@ -15,6 +15,8 @@ const defaultsOf = (kind: string): Answers =>
 
 describe.each(PROJECT_KINDS)('%s generator', (kind) => {
   const defaults = defaultsOf(kind);
+  /** Some other kind of project, for stored answers that belong elsewhere. */
+  const other = PROJECT_KINDS.find((k) => k !== kind)!;
   const combos: Record<string, Record<string, unknown>> = {
     defaults: {},
     'no tracker, no docker': { tracker: 'none', docker: false },
@@ -104,7 +106,7 @@ describe.each(PROJECT_KINDS)('%s generator', (kind) => {
   });
 
   it.each([
-    [{ 'generator-mlportfolio': { project: 'cv' } }, {}, 'belongs to a "cv" project; run mlportfolio cv here'],
+    [{ 'generator-mlportfolio': { project: other } }, {}, `belongs to a "${other}" project; run mlportfolio ${other} here`],
     [{ 'generator-mlportfolio': { project: kind, name: 'kept' } }, { name: 'renamed' }, 'a project cannot be renamed by regenerating'],
   ])('refuses to regenerate over a mismatched .yo-rc.json (%#)', async (stored, options, message) => {
     await expect(
