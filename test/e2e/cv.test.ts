@@ -4,10 +4,10 @@
  * the upload API over HTTP and the upload page in headless Chromium; then the U-Net and the
  * pretrained Faster R-CNN options through setup, lint, tests and training.
  */
-import { existsSync, readFileSync, writeFileSync } from 'node:fs';
+import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { beforeAll, describe, expect, it } from 'vitest';
-import { checkKit, expectAllPassed, freshDir, make, mlportfolio, REPO, run, serving, trackedRuns, tree, upload, withPage, workflowRuns } from './support.js';
+import { checkKit, expectAllPassed, expectSampleReproducible, freshDir, generateSample, make, mlportfolio, REPO, run, serving, trackedRuns, tree, upload, withPage, workflowRuns } from './support.js';
 
 const CLASSES = ['circle', 'square', 'triangle', 'cross'];
 /** The U-Net's `make train` measured 0.79 mAP@0.5 here (a perfect mask would give about 0.93). */
@@ -19,27 +19,15 @@ async function shapesImage(project: string, pkg: string, path: string): Promise<
   await run(join(project, '.venv/bin/python'), ['-c', code], { cwd: project });
 }
 
-/** POST a file as the multipart field `image`. */
 describe.sequential('cv sample (anchor-free detector, MLflow, Docker, CI)', () => {
-  const sample = readFileSync(join(REPO, 'samples/cv/.yo-rc.json'), 'utf8');
   let project = '';
 
   beforeAll(async () => {
-    project = freshDir('cv-sample');
-    writeFileSync(join(project, '.yo-rc.json'), sample);
-    await mlportfolio(project, 'cv'); // the real install: make setup
+    project = await generateSample('cv'); // with the real install step: make setup
   });
 
   it('regenerates the same bytes from its stored answers, equal to a --yes run', async () => {
-    const again = freshDir('cv-sample-again');
-    writeFileSync(join(again, '.yo-rc.json'), sample);
-    await mlportfolio(again, 'cv', '--skip-install');
-    expect(tree(again)).toEqual(tree(project));
-
-    const fresh = freshDir('cv-yes');
-    const year = JSON.parse(sample)['generator-mlportfolio'].year as number;
-    await mlportfolio(fresh, 'cv', '--yes', '--skip-install', `--year=${year}`);
-    expect(tree(join(fresh, 'shapes-detector'))).toEqual(tree(project));
+    await expectSampleReproducible('cv', project);
   });
 
   it('has only the detector model and CPU-only torch for CI and Docker', () => {

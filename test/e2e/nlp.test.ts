@@ -4,10 +4,10 @@
  * API, and the chat page in headless Chromium; then two variants that cover every other option
  * value (torch + spaCy + maps, keras + NLTK without tracking), each through setup, lint, test, train.
  */
-import { readFileSync, writeFileSync } from 'node:fs';
+import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { beforeAll, describe, expect, it } from 'vitest';
-import { checkKit, expectAllPassed, freshDir, make, mlportfolio, REPO, run, serving, type TrackedRun, trackedRuns, tree, withPage, workflowRuns } from './support.js';
+import { checkKit, expectAllPassed, expectSampleReproducible, freshDir, generateSample, make, mlportfolio, REPO, run, serving, type TrackedRun, trackedRuns, tree, withPage, workflowRuns } from './support.js';
 
 /** SHA-256 of the data files, computed the way the project does (data.data_hash). */
 const DATA_HASH = (pkg: string) => `from ${pkg}.data import data_hash; print(data_hash())`;
@@ -34,27 +34,14 @@ async function chat(base: string, body: unknown, contentType = 'application/json
 }
 
 describe.sequential('nlp sample (the defaults: scikit-learn, NLTK, no maps, MLflow, Docker, CI)', () => {
-  const sample = readFileSync(join(REPO, 'samples/nlp/.yo-rc.json'), 'utf8');
   let project = '';
 
   beforeAll(async () => {
-    // Regenerate in place from the stored answers, as a user's CI would; the generator's own
-    // install step runs `make setup`.
-    project = freshDir('nlp-sample');
-    writeFileSync(join(project, '.yo-rc.json'), sample);
-    await mlportfolio(project, 'nlp');
+    project = await generateSample('nlp'); // with the real install step: make setup
   });
 
   it('regenerates the same bytes from its stored answers, equal to a --yes run', async () => {
-    const again = freshDir('nlp-sample-again');
-    writeFileSync(join(again, '.yo-rc.json'), sample);
-    await mlportfolio(again, 'nlp', '--skip-install');
-    expect(tree(again)).toEqual(tree(project));
-
-    const fresh = freshDir('nlp-yes');
-    const year = JSON.parse(sample)['generator-mlportfolio'].year as number;
-    await mlportfolio(fresh, 'nlp', '--yes', '--skip-install', `--year=${year}`);
-    expect(tree(join(fresh, 'intent-chatbot'))).toEqual(tree(project));
+    await expectSampleReproducible('nlp', project);
   });
 
   it('ships only the chosen pieces: sklearn model, NLTK text, no maps', () => {

@@ -5,13 +5,13 @@
  * covers every other option value: Scrapy, MySQL (a throw-away MariaDB started here), Google Drive
  * backup and the nightly workflow.
  */
-import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { execa, type ResultPromise } from 'execa';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { checkKit, expectAllPassed, freshDir, make, mlportfolio, REPO, run, serving, tool, type TrackedRun, trackedRuns, tree, workflowRuns } from './support.js';
+import { checkKit, expectAllPassed, expectSampleReproducible, freshDir, generateSample, make, mlportfolio, REPO, run, serving, tool, type TrackedRun, trackedRuns, tree, workflowRuns } from './support.js';
 
 /** Rows in the project's database, through the project's own storage module. */
 const COUNT_ROWS = (pkg: string) => `
@@ -48,25 +48,14 @@ function expectTrainedRuns(runs: TrackedRun[], library: string): void {
 }
 
 describe.sequential('scraper sample (the defaults: requests, SQLite, MLflow, Docker, CI)', () => {
-  const sample = readFileSync(join(REPO, 'samples/scraper/.yo-rc.json'), 'utf8');
   let project = '';
 
   beforeAll(async () => {
-    project = freshDir('scraper-sample');
-    writeFileSync(join(project, '.yo-rc.json'), sample);
-    await mlportfolio(project, 'scraper');
+    project = await generateSample('scraper'); // with the real install step: make setup
   });
 
   it('regenerates the same bytes from its stored answers, equal to a --yes run', async () => {
-    const again = freshDir('scraper-sample-again');
-    writeFileSync(join(again, '.yo-rc.json'), sample);
-    await mlportfolio(again, 'scraper', '--skip-install');
-    expect(tree(again)).toEqual(tree(project));
-
-    const fresh = freshDir('scraper-yes');
-    const year = JSON.parse(sample)['generator-mlportfolio'].year as number;
-    await mlportfolio(fresh, 'scraper', '--yes', '--skip-install', `--year=${year}`);
-    expect(tree(join(fresh, 'books-scraper'))).toEqual(tree(project));
+    await expectSampleReproducible('scraper', project);
   });
 
   it('has only the requests crawler, and no MySQL, Drive or nightly-crawl files', () => {

@@ -1,9 +1,10 @@
 /** Helpers for end-to-end tests: generate with the real bin, run real make targets and tools. */
-import { existsSync, mkdirSync, readdirSync, readFileSync, rmSync, statSync } from 'node:fs';
+import { existsSync, mkdirSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { join, relative } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { execa } from 'execa';
 import { chromium, type Page } from 'playwright-core';
+import { expect } from 'vitest';
 
 export const REPO = fileURLToPath(new URL('../..', import.meta.url));
 export const BIN = join(REPO, 'dist/core/cli.js');
@@ -51,6 +52,32 @@ export function tree(dir: string): Record<string, string> {
 }
 
 const TOOLS = join(REPO, '.tools/bin');
+
+const sampleAnswers = (kind: string) => readFileSync(join(REPO, `samples/${kind}/.yo-rc.json`), 'utf8');
+
+/**
+ * samples/<kind>/.yo-rc.json regenerated in place in a fresh folder, as a user's CI would, with the
+ * generator's real install step (`make setup`). Returns the project folder.
+ */
+export async function generateSample(kind: string): Promise<string> {
+  const project = freshDir(`${kind}-sample`);
+  writeFileSync(join(project, '.yo-rc.json'), sampleAnswers(kind));
+  await mlportfolio(project, kind);
+  return project;
+}
+
+/** Regenerating the sample again, and a `--yes` run in its year, give exactly the sample's bytes. */
+export async function expectSampleReproducible(kind: string, project: string): Promise<void> {
+  const again = freshDir(`${kind}-sample-again`);
+  writeFileSync(join(again, '.yo-rc.json'), sampleAnswers(kind));
+  await mlportfolio(again, kind, '--skip-install');
+  expect(tree(again)).toEqual(tree(project));
+
+  const { name, year } = JSON.parse(sampleAnswers(kind))['generator-mlportfolio'] as { name: string; year: number };
+  const fresh = freshDir(`${kind}-yes`);
+  await mlportfolio(fresh, kind, '--yes', '--skip-install', `--year=${year}`);
+  expect(tree(join(fresh, name))).toEqual(tree(project));
+}
 
 /** A generated project's own test run passed everything it collected: none failed, skipped or errored. */
 export function expectAllPassed(output: string): void {

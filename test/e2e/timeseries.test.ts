@@ -2,34 +2,21 @@
  * The timeseries project, proven by running it: generate with the real bin, `make setup` (real venv,
  * real pip), its own lint and tests, training, and the tracked runs read back with the MLflow client.
  */
-import { readdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { readdirSync, readFileSync } from 'node:fs';
 import { execa } from 'execa';
 import { join } from 'node:path';
 import { beforeAll, describe, expect, it } from 'vitest';
-import { checkKit, expectAllPassed, freshDir, make, mlportfolio, poll, REPO, run, trackedRuns, tree, withoutUv, workflowRuns } from './support.js';
+import { checkKit, expectAllPassed, expectSampleReproducible, freshDir, generateSample, make, mlportfolio, poll, run, trackedRuns, tree, withoutUv, workflowRuns } from './support.js';
 
 describe.sequential('timeseries sample (the defaults: MLflow, Docker, CI)', () => {
-  const sample = readFileSync(join(REPO, 'samples/timeseries/.yo-rc.json'), 'utf8');
   let project = '';
 
   beforeAll(async () => {
-    // Regenerate in place from the stored answers, as a user's CI would. No --skip-install: the
-    // generator's own install step runs `make setup` (real venv + pip).
-    project = freshDir('timeseries-sample');
-    writeFileSync(join(project, '.yo-rc.json'), sample);
-    await mlportfolio(project, 'timeseries');
+    project = await generateSample('timeseries'); // with the real install step: make setup
   });
 
   it('regenerates the same bytes from its stored answers, equal to a --yes run', async () => {
-    const again = freshDir('timeseries-sample-again');
-    writeFileSync(join(again, '.yo-rc.json'), sample);
-    await mlportfolio(again, 'timeseries', '--skip-install');
-    expect(tree(again)).toEqual(tree(project));
-
-    const fresh = freshDir('timeseries-yes');
-    const year = JSON.parse(sample)['generator-mlportfolio'].year as number;
-    await mlportfolio(fresh, 'timeseries', '--yes', '--skip-install', `--year=${year}`);
-    expect(tree(join(fresh, 'timeseries-forecaster'))).toEqual(tree(project));
+    await expectSampleReproducible('timeseries', project);
   });
 
   it("runs its CI workflow's test job locally: make setup, lint and the offline test suite", async () => {
