@@ -7,7 +7,7 @@
 import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { beforeAll, describe, expect, it } from 'vitest';
-import { checkKit, expectAllPassed, expectSampleReproducible, freshDir, generateSample, make, mlportfolio, REPO, run, serving, trackedRuns, tree, upload, withPage, workflowRuns } from './support.js';
+import { checkKit, commitAll, expectAllPassed, expectSampleReproducible, freshDir, generateSample, make, mlportfolio, REPO, run, runCiTestJob, serving, trackedRuns, tree, upload, withPage } from './support.js';
 
 const CLASSES = ['circle', 'square', 'triangle', 'cross'];
 /** The U-Net's `make train` measured 0.79 mAP@0.5 here (a perfect mask would give about 0.93). */
@@ -42,20 +42,11 @@ describe.sequential('cv sample (anchor-free detector, MLflow, Docker, CI)', () =
   });
 
   it("runs its CI workflow's test job locally: make setup, lint and the offline test suite", async () => {
-    const { test: steps } = await workflowRuns(project);
-    expect(steps).toEqual(expect.arrayContaining(['make setup', 'make lint', 'make test']));
-    for (const step of steps!) {
-      const result = await run('bash', ['-euo', 'pipefail', '-c', step], { cwd: project });
-      if (step === 'make test') expectAllPassed(String(result.all));
-    }
+    await runCiTestJob(project);
   });
 
   it('trains to mAP@0.5 >= 0.8 and logs losses, mAP per class, steps/s and an example image to MLflow', async () => {
-    const git = (...args: string[]) => run('git', ['-c', 'user.name=e2e', '-c', 'user.email=e2e@example.invalid', ...args], { cwd: project });
-    await git('init', '-q');
-    await git('add', '-A');
-    await git('commit', '-qm', 'generated');
-    const head = (await git('rev-parse', 'HEAD')).stdout.trim();
+    const { git, head } = await commitAll(project);
 
     const trained = await make(project, 'train');
     expect(trained.all).toMatch(/mAP@0\.5 on validation/);

@@ -6,7 +6,7 @@
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { beforeAll, describe, expect, it } from 'vitest';
-import { checkKit, expectAllPassed, expectSampleReproducible, freshDir, generateSample, make, mlportfolio, REPO, run, serving, trackedRuns, tree, upload, withPage, workflowRuns } from './support.js';
+import { checkKit, commitAll, expectAllPassed, expectSampleReproducible, freshDir, generateSample, make, mlportfolio, REPO, run, runCiTestJob, serving, trackedRuns, tree, upload, withPage } from './support.js';
 
 interface Transcript {
   transcript: string;
@@ -57,22 +57,11 @@ describe.sequential('speech sample (the defaults: GRU, librosa, MLflow, Docker, 
   });
 
   it("runs its CI workflow's test job locally: make setup, lint and the offline test suite", async () => {
-    const { test: steps } = await workflowRuns(project);
-    expect(steps).toEqual(expect.arrayContaining(['make setup', 'make lint', 'make test']));
-    for (const step of steps!) {
-      const result = await run('bash', ['-euo', 'pipefail', '-c', step], { cwd: project });
-      if (step === 'make test') {
-        expectAllPassed(String(result.all));
-      }
-    }
+    await runCiTestJob(project);
   });
 
   it('trains to CER <= 0.05 and logs loss per epoch, CER, WER, RTF and an example to MLflow', async () => {
-    const git = (...args: string[]) => run('git', ['-c', 'user.name=e2e', '-c', 'user.email=e2e@example.invalid', ...args], { cwd: project });
-    await git('init', '-q');
-    await git('add', '-A');
-    await git('commit', '-qm', 'generated');
-    const head = (await git('rev-parse', 'HEAD')).stdout.trim();
+    const { git, head } = await commitAll(project);
     const trained = await make(project, 'train');
     const summary = trainSummary(String(trained.all));
     console.log(`speech sample: make train ${JSON.stringify(summary)}`);

@@ -66,6 +66,31 @@ export async function generateSample(kind: string): Promise<string> {
   return project;
 }
 
+/**
+ * The `run:` steps of the generated CI workflow's test job, run here in order (GitHub cannot run
+ * here): they must include make setup, lint and test, and the test step must pass everything.
+ */
+export async function runCiTestJob(project: string): Promise<void> {
+  const { test: steps } = await workflowRuns(project);
+  expect(steps).toEqual(expect.arrayContaining(['make setup', 'make lint', 'make test']));
+  for (const step of steps!) {
+    const result = await run('bash', ['-euo', 'pipefail', '-c', step], { cwd: project });
+    if (step === 'make test') expectAllPassed(result.all);
+  }
+}
+
+/**
+ * Makes the project a git repository of its own with everything committed, as a user's would be
+ * (.e2e/ sits inside this repository). Returns a git runner and the commit.
+ */
+export async function commitAll(project: string): Promise<{ git: (...args: string[]) => Promise<{ stdout: string }>; head: string }> {
+  const git = (...args: string[]) => run('git', ['-c', 'user.name=e2e', '-c', 'user.email=e2e@example.invalid', ...args], { cwd: project });
+  await git('init', '-q');
+  await git('add', '-A');
+  await git('commit', '-qm', 'generated');
+  return { git, head: (await git('rev-parse', 'HEAD')).stdout.trim() };
+}
+
 /** Regenerating the sample again, and a `--yes` run in its year, give exactly the sample's bytes. */
 export async function expectSampleReproducible(kind: string, project: string): Promise<void> {
   const again = freshDir(`${kind}-sample-again`);

@@ -6,7 +6,7 @@ import { readdirSync, readFileSync } from 'node:fs';
 import { execa } from 'execa';
 import { join } from 'node:path';
 import { beforeAll, describe, expect, it } from 'vitest';
-import { checkKit, expectAllPassed, expectSampleReproducible, freshDir, generateSample, make, mlportfolio, poll, run, trackedRuns, tree, withoutUv, workflowRuns } from './support.js';
+import { checkKit, commitAll, expectAllPassed, expectSampleReproducible, freshDir, generateSample, make, mlportfolio, poll, runCiTestJob, trackedRuns, tree, withoutUv } from './support.js';
 
 describe.sequential('timeseries sample (the defaults: MLflow, Docker, CI)', () => {
   let project = '';
@@ -20,23 +20,11 @@ describe.sequential('timeseries sample (the defaults: MLflow, Docker, CI)', () =
   });
 
   it("runs its CI workflow's test job locally: make setup, lint and the offline test suite", async () => {
-    const { test: steps } = await workflowRuns(project);
-    expect(steps).toEqual(expect.arrayContaining(['make setup', 'make lint', 'make test']));
-    for (const step of steps!) {
-      const result = await run('bash', ['-euo', 'pipefail', '-c', step], { cwd: project });
-      if (step === 'make test') {
-        expectAllPassed(String(result.all));
-      }
-    }
+    await runCiTestJob(project);
   });
 
   it('trains, beats seasonal naive by a wide margin, and logs to MLflow with the git commit', async () => {
-    // A repository of its own, as a user's would be (.e2e/ sits inside this one).
-    const git = (...args: string[]) => run('git', ['-c', 'user.name=e2e', '-c', 'user.email=e2e@example.invalid', ...args], { cwd: project });
-    await git('init', '-q');
-    await git('add', '-A');
-    await git('commit', '-qm', 'generated');
-    const head = (await git('rev-parse', 'HEAD')).stdout.trim();
+    const { git, head } = await commitAll(project);
     const trained = await make(project, 'train');
     expect(String(trained.all)).toMatch(/MASE/i);
     const runs = await trackedRuns(project);
