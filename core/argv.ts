@@ -6,7 +6,7 @@
 import { type OptionSpec, UsageError } from './options.js';
 
 /** Flags every generator takes besides its schema. */
-export const RUN_FLAGS = ['yes', 'skip-install', 'force', 'help'] as const;
+export const RUN_FLAGS = ['yes', 'skip-install', 'force', 'dry-run', 'help'] as const;
 /** Flags yo and yeoman-environment may pass along; accepted and left to them. */
 const YEOMAN_FLAGS = new Set(['skip-cache', 'skip-local-cache', 'force-install', 'ask-answered', 'insight', 'no-insight']);
 
@@ -17,6 +17,7 @@ export interface ParsedArgv {
   readonly yes: boolean;
   readonly skipInstall: boolean;
   readonly force: boolean;
+  readonly dryRun: boolean;
   readonly help: boolean;
 }
 
@@ -27,6 +28,10 @@ export function parseArgv(argv: readonly string[], schema: readonly OptionSpec[]
   const positionals: string[] = [];
   for (let index = 0; index < argv.length; index += 1) {
     const token = argv[index]!;
+    if (token === '-h') {
+      run.add('help');
+      continue;
+    }
     if (!token.startsWith('--') || token === '--') {
       positionals.push(token);
       continue;
@@ -65,6 +70,7 @@ export function parseArgv(argv: readonly string[], schema: readonly OptionSpec[]
     yes: run.has('yes'),
     skipInstall: run.has('skip-install'),
     force: run.has('force'),
+    dryRun: run.has('dry-run'),
     help: run.has('help'),
   };
 }

@@ -1,11 +1,15 @@
-/** `yo mlportfolio`: asks which project (or takes it as the first argument) and composes it. */
+/**
+ * `yo mlportfolio`: asks which project (or takes it as the first argument) and composes it.
+ * An entry point like the bin; it sits under generators/ only because Yeoman looks for it here.
+ */
 import Generator from 'yeoman-generator';
+import { isInteractive } from '../../core/answers.js';
 import { UsageError } from '../../core/options.js';
-import { generatorPath, PROJECT_KINDS, PROJECTS, unknownProject } from '../../core/projects.js';
+import { generatorPath, PROJECT_KINDS, PROJECTS, unknownProject } from '../../cli/projects.js';
 
 export default class AppGenerator extends Generator {
   override help(): string {
-    const rows = PROJECT_KINDS.map((kind) => `  ${kind.padEnd(12)}${PROJECTS[kind]!.definition.summary}`);
+    const rows = PROJECT_KINDS.map((kind) => `  ${kind.padEnd(12)}${PROJECTS[kind]!.summary}`);
     return ['Usage: yo mlportfolio [project] [options]   (or: mlportfolio <project> [options])', '', 'Projects:', ...rows, '', 'Options of one project: yo mlportfolio:<project> --help'].join('\n');
   }
 
@@ -13,20 +17,20 @@ export default class AppGenerator extends Generator {
     const options = this.options as unknown as Record<string, unknown>;
     let kind = this.args[0];
     if (kind === undefined) {
-      const interactive =
-        !options.yes && (typeof options.interactive === 'boolean' ? options.interactive : Boolean(process.stdin.isTTY));
-      if (!interactive) throw new UsageError(`no project given and no terminal to ask; choose one of: ${PROJECT_KINDS.join(', ')}`);
+      if (!isInteractive({ yes: Boolean(options.yes), interactive: options.interactive as boolean | undefined })) {
+        throw new UsageError(`no project given and no terminal to ask; choose one of: ${PROJECT_KINDS.join(', ')}`);
+      }
       const answer = await this.prompt<{ project: string }>([
         {
           type: 'select',
           name: 'project',
           message: 'Which portfolio project?',
-          choices: PROJECT_KINDS.map((value) => ({ name: `${value}: ${PROJECTS[value]!.definition.summary}`, value })),
+          choices: PROJECT_KINDS.map((value) => ({ name: `${value}: ${PROJECTS[value]!.summary}`, value })),
         },
       ]);
       kind = answer.project;
     }
-    if (!PROJECTS[kind]) throw new UsageError(unknownProject(kind));
+    if (!Object.hasOwn(PROJECTS, kind)) throw new UsageError(unknownProject(kind));
     await this.composeWith(generatorPath(kind), { forwardOptions: true });
   }
 }

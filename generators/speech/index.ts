@@ -1,38 +1,5 @@
-import type { OptionSpec } from '../../core/options.js';
-import { projectGenerator } from '../../core/project-generator.js';
+/** `yo mlportfolio:speech`: the speech project's definition on the shared Yeoman generator. */
+import { projectGenerator } from '../../core/yeoman.js';
+import definition from './definition.js';
 
-const options = [
-  {
-    name: 'rnn',
-    type: 'choice',
-    description: 'The recurrent core of the acoustic model (bidirectional).',
-    message: 'Recurrent layer',
-    choices: [
-      { value: 'gru', description: 'GRU: fewer parameters, trains faster' },
-      { value: 'lstm', description: 'LSTM: the classic choice' },
-    ],
-    default: 'gru',
-  },
-  {
-    name: 'audio',
-    type: 'choice',
-    description: 'Library for loading and resampling your own clips (the server decodes uploads with soundfile only).',
-    message: 'Audio library',
-    choices: [
-      { value: 'librosa', description: 'librosa: loading, resampling and the mel filter bank' },
-      { value: 'pydub', description: 'pydub: many formats through ffmpeg when it is installed' },
-    ],
-    default: 'librosa',
-  },
-] as const satisfies readonly OptionSpec[];
-
-export default projectGenerator({
-  kind: 'speech',
-  summary: 'Speech-to-text with a convolutional front end, a GRU or LSTM and CTC, with an upload page.',
-  defaultName: 'digits-speech',
-  defaultDescription: 'Speech-to-text for spoken digit strings: log-mel features, a recurrent network and CTC.',
-  options,
-  requirements: (answers) => ['speech', `speech-${String(answers.audio)}`],
-  // The numpy mel filter bank (and its test) replaces librosa's only when librosa is absent.
-  include: (target, answers) => !/(^|\/)(mel|test_mel)\.py$/.test(target) || answers.audio === 'pydub',
-});
+export default projectGenerator(definition);

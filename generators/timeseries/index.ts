@@ -1,37 +1,5 @@
-import type { OptionSpec } from '../../core/options.js';
-import { projectGenerator } from '../../core/project-generator.js';
+/** `yo mlportfolio:timeseries`: the timeseries project's definition on the shared Yeoman generator. */
+import { projectGenerator } from '../../core/yeoman.js';
+import definition from './definition.js';
 
-const options = [
-  {
-    name: 'horizon',
-    type: 'integer',
-    description: 'Months forecast ahead: the backtest horizon and the default h of GET /forecast.',
-    message: 'Forecast horizon (months)',
-    min: 1,
-    max: 60,
-    default: 24,
-  },
-  {
-    name: 'source',
-    type: 'choice',
-    description: 'Where `make data` gets the series; co2 ships inside statsmodels and needs no download.',
-    message: 'Data source',
-    choices: [
-      { value: 'co2', description: "statsmodels' Mauna Loa CO2 (ships with the package; offline)" },
-      { value: 'csv', description: 'your own CSV file (date and value columns)' },
-      { value: 'stock', description: 'daily stock closes over HTTP (make data)' },
-      { value: 'weather', description: 'daily temperatures from a weather API (make data)' },
-      { value: 'sqlite', description: "daily mean price from the scraper project's SQLite database" },
-    ],
-    default: 'co2',
-  },
-] as const satisfies readonly OptionSpec[];
-
-export default projectGenerator({
-  kind: 'timeseries',
-  summary: 'Time-series forecasting: seasonal-naive, Holt-Winters, SARIMA and a tuned random forest, backtested and served as JSON.',
-  defaultName: 'timeseries-forecaster',
-  defaultDescription: 'Monthly forecasting with statistical and machine-learning models, backtested against a seasonal-naive baseline.',
-  options,
-  requirements: ['timeseries'],
-});
+export default projectGenerator(definition);

@@ -4,13 +4,13 @@
  */
 import { writeFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
-import { docsSection } from './options.js';
-import { schemaOf } from './project-generator.js';
+import { schemaOf } from '../core/definition.js';
+import { docsSection } from '../core/options.js';
 import { PROJECT_KINDS, PROJECTS } from './projects.js';
 
 export function optionsDoc(): string {
   const sections = PROJECT_KINDS.map((kind) => {
-    const { definition } = PROJECTS[kind]!;
+    const definition = PROJECTS[kind]!;
     return docsSection(kind, definition.summary, schemaOf(definition));
   });
   return [
@@ -20,7 +20,8 @@ export function optionsDoc(): string {
     '',
     'Every option is a flag (`--tracker=none`, `--no-docker`), a question when run in a terminal, and a',
     'stored answer in the generated `.yo-rc.json`. Precedence: flag > stored answer > `--yes` or',
-    'no-terminal default > prompt. Every project also takes `--yes`, `--skip-install`, `--force` and `--help`.',
+    'no-terminal default > prompt. Every project also takes `--yes`, `--skip-install`, `--force`,',
+    '`--dry-run` and `--help`.',
     '',
     ...sections.flatMap((section) => [section, '']),
   ].join('\n');

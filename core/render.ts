@@ -1,0 +1,97 @@
+/**
+ * Rendering as a pure step: (definition, answers) -> { path: bytes }. No project folder is read
+ * or written and Yeoman is not involved; only this package's own templates are read. Everything
+ * that writes a project (the bin, `yo mlportfolio:<kind>`, regenerate, update, check and the
+ * tests) gets its files from `renderProject`.
+ */
+import { readFileSync, statSync } from 'node:fs';
+import ejs from 'ejs';
+import type { ProjectDefinition } from './definition.js';
+import { type Answers, toPackageName, toTitle } from './options.js';
+import { fragmentSources, pinnedRequirements, planFiles, type PlannedFile, pythonVersions } from './templates.js';
+
+/** One rendered file: its bytes, and whether it is executable (scripts/setup.sh). */
+export interface RenderedFile {
+  readonly contents: Buffer;
+  readonly executable: boolean;
+}
+
+/** Output path (forward slashes, relative to the project root) -> file, in a stable order. */
+export type RenderedProject = ReadonlyMap<string, RenderedFile>;
+
+/** The requirement groups of one set of answers. */
+export function requirementGroups(definition: ProjectDefinition, answers: Answers): readonly string[] {
+  return definition.requirements(answers as never);
+}
+
+/** What a project's templates see; see docs/architecture.md. */
+export function templateContext(definition: ProjectDefinition, answers: Answers): Record<string, unknown> {
+  const name = String(answers.name);
+  const context: Record<string, unknown> = {
+    ...answers,
+    project: definition.kind,
+    pkg: toPackageName(name),
+    title: toTitle(name),
+    deps: pinnedRequirements(...requirementGroups(definition, answers), String(answers.tracker)),
+    devDeps: pinnedRequirements('dev'),
+    /** Every pinned version by package name, for files that name one (compose's MLflow image, pre-commit's ruff). */
+    versions: pythonVersions().versions,
+    /** A TOML basic string (a JSON string is one): for free text such as the description. */
+    toml: (text: string) => JSON.stringify(text),
+  };
+  const sources = fragmentSources(definition.kind);
+  context.fragments = {
+    makefile: renderOptional(sources.makefile, context),
+    readme: renderOptional(sources.readme, context),
+    ci: renderOptional(sources.ci, context),
+  };
+  return context;
+}
+
+/**
+ * EJS without HTML escaping: templates render Python, TOML, YAML and Markdown, where `&#34;` would be
+ * a bug. Values that need quoting for a format get it explicitly (`toml(...)`).
+ */
+function renderText(template: string, context: Record<string, unknown>, filename: string): string {
+  return ejs.render(template, context, { filename, escape: String });
+}
+
+/** A fragment: rendered when it ends in `.ejs`, read as it is otherwise, empty when missing. */
+function renderOptional(path: string, context: Record<string, unknown>): string {
+  for (const candidate of [path, `${path}.ejs`]) {
+    let text: string;
+    try {
+      text = readFileSync(candidate, 'utf8');
+    } catch {
+      continue;
+    }
+    return candidate.endsWith('.ejs') ? renderText(text, context, candidate) : text;
+  }
+  return '';
+}
+
+/** The template files one set of answers selects, in a stable order. */
+export function planFor(definition: ProjectDefinition, answers: Answers): PlannedFile[] {
+  const planned = planFiles(definition.kind, {
+    pkg: toPackageName(String(answers.name)),
+    tracker: String(answers.tracker),
+    license: String(answers.license),
+    docker: Boolean(answers.docker),
+    ci: Boolean(answers.ci),
+  });
+  const include = definition.include?.bind(definition);
+  return include ? planned.filter((file) => file.own !== true || include(file.target, answers as never)) : planned;
+}
+
+/** Every file of the project for these (complete, validated) answers, except .yo-rc.json. */
+export function renderProject(definition: ProjectDefinition, answers: Answers): RenderedProject {
+  const context = templateContext(definition, answers);
+  const files = new Map<string, RenderedFile>();
+  for (const file of planFor(definition, answers)) {
+    const contents = file.render
+      ? Buffer.from(renderText(readFileSync(file.source, 'utf8'), context, file.source))
+      : readFileSync(file.source);
+    files.set(file.target, { contents, executable: (statSync(file.source).mode & 0o111) !== 0 });
+  }
+  return files;
+}
