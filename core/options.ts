@@ -178,6 +178,13 @@ export function commonOptions(defaultName: string, defaultDescription: string) {
       default: true,
     },
     {
+      name: 'updates',
+      type: 'boolean',
+      description: 'With --ci: a weekly workflow that updates the project to the newest generator-mlportfolio and opens a pull request.',
+      message: 'Add a workflow that proposes generator updates as pull requests?',
+      default: true,
+    },
+    {
       name: 'year',
       type: 'integer',
       description: 'Copyright year; stored with the answers so regeneration gives the same bytes.',

@@ -78,6 +78,7 @@ export function planFor(definition: ProjectDefinition, answers: Answers): Planne
     license: String(answers.license),
     docker: Boolean(answers.docker),
     ci: Boolean(answers.ci),
+    updates: Boolean(answers.updates),
   });
   const include = definition.include?.bind(definition);
   return include ? planned.filter((file) => file.own !== true || include(file.target, answers as never)) : planned;

@@ -32,6 +32,7 @@ export interface KitChoices {
   readonly license: string;
   readonly docker: boolean;
   readonly ci: boolean;
+  readonly updates: boolean;
 }
 
 /** Every file under `dir`, relative, with forward slashes, sorted so output order is stable. */
@@ -61,6 +62,7 @@ export function kitTarget(relative: string, choices: KitChoices): string | undef
   if (top === 'licenses') return rest === `${choices.license}.ejs` ? 'LICENSE' : undefined;
   const target = targetPath(relative, choices.pkg);
   if (['Dockerfile', '.dockerignore', 'docker-compose.yml'].includes(target)) return choices.docker ? target : undefined;
+  if (target === '.github/workflows/update.yml') return choices.ci && choices.updates ? target : undefined;
   if (target.startsWith('.github/')) return choices.ci ? target : undefined;
   return target;
 }

@@ -21,7 +21,7 @@ const setupRuns = flag('--setup-runs', 3);
 const trainRuns = flag('--train-runs', 1);
 // Generator flags after `--` pick a variant, e.g. `-- --model=unet`.
 const extra = args.includes('--') ? args.slice(args.indexOf('--') + 1) : [];
-const bin = fileURLToPath(new URL('../dist/core/cli.js', import.meta.url));
+const bin = fileURLToPath(new URL('../dist/cli/main.js', import.meta.url));
 
 const median = (values) => {
   const sorted = [...values].sort((a, b) => a - b);

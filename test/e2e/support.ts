@@ -7,7 +7,7 @@ import { chromium, type Page } from 'playwright-core';
 import { expect } from 'vitest';
 
 export const REPO = fileURLToPath(new URL('../..', import.meta.url));
-export const BIN = join(REPO, 'dist/core/cli.js');
+export const BIN = join(REPO, 'dist/cli/main.js');
 /** Where generated projects live; kept after the run so a failure can be inspected. */
 export const WORK = process.env.E2E_DIR ?? join(REPO, '.e2e');
 

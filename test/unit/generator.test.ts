@@ -4,14 +4,15 @@ import { execa } from 'execa';
 import helpers from 'yeoman-test';
 import { describe, expect, it } from 'vitest';
 import { type Answers, coerce } from '../../core/options.js';
-import { planFor, schemaOf } from '../../core/project-generator.js';
-import { PROJECT_KINDS, PROJECTS } from '../../core/projects.js';
+import { schemaOf } from '../../core/definition.js';
+import { planFor } from '../../core/render.js';
+import { PROJECT_KINDS, PROJECTS } from '../../cli/projects.js';
 import { listTemplateFiles, TEMPLATES_ROOT } from '../../core/templates.js';
-import { optionsDoc } from '../../core/docs.js';
+import { optionsDoc } from '../../cli/docs.js';
 import { generatorFile, runProject, writtenFiles } from './helpers.js';
 
 const defaultsOf = (kind: string): Answers =>
-  Object.fromEntries(schemaOf(PROJECTS[kind]!.definition).map((s) => [s.name, s.default]));
+  Object.fromEntries(schemaOf(PROJECTS[kind]!).map((s) => [s.name, s.default]));
 
 describe.each(PROJECT_KINDS)('%s generator', (kind) => {
   const defaults = defaultsOf(kind);
@@ -24,7 +25,7 @@ describe.each(PROJECT_KINDS)('%s generator', (kind) => {
     'apache, python 3.12': { license: 'Apache-2.0', python: '3.12' },
   };
   // Each non-default value of the project's own choice and yes/no options.
-  for (const spec of PROJECTS[kind]!.definition.options) {
+  for (const spec of PROJECTS[kind]!.options) {
     const values = spec.type === 'choice' ? spec.choices.map((c) => c.value) : spec.type === 'boolean' ? [true, false] : [];
     for (const value of values.filter((v) => v !== spec.default)) combos[`${spec.name}=${String(value)}`] = { [spec.name]: value };
   }
@@ -53,7 +54,7 @@ describe.each(PROJECT_KINDS)('%s generator', (kind) => {
   it('stores every answer in schema order in .yo-rc.json', async () => {
     const result = await runProject(kind, { tracker: 'none', year: 2030 });
     const stored = JSON.parse(writtenFiles(result, String(defaults.name))['.yo-rc.json']!)['generator-mlportfolio'];
-    expect(Object.keys(stored)).toEqual(['project', ...schemaOf(PROJECTS[kind]!.definition).map((s) => s.name)]);
+    expect(Object.keys(stored)).toEqual(['project', ...schemaOf(PROJECTS[kind]!).map((s) => s.name), 'version', 'files']);
     expect(stored).toMatchObject({ project: kind, tracker: 'none', year: 2030 });
   });
 
@@ -69,7 +70,7 @@ describe.each(PROJECT_KINDS)('%s generator', (kind) => {
       .withOptions({ skipInstall: true, interactive: true, tracker: 'none', docker: false } as never)
       .withAnswers({ name: 'asked-project' });
     const asked = result.askedQuestions.map((q) => q.name);
-    const expected = schemaOf(PROJECTS[kind]!.definition)
+    const expected = schemaOf(PROJECTS[kind]!)
       .filter((s) => s.message && !['tracker', 'docker'].includes(s.name))
       .map((s) => s.name);
     expect(asked).toEqual(expected);
@@ -133,14 +134,14 @@ describe.each(PROJECT_KINDS)('%s generator', (kind) => {
     // Every value of every choice or yes/no option, one at a time from the defaults (with Docker
     // and CI on): each file that some answer selects shows up at least once.
     const used = new Set<string>();
-    const schema = schemaOf(PROJECTS[kind]!.definition);
+    const schema = schemaOf(PROJECTS[kind]!);
     const base = { ...defaults, docker: true, ci: true } as Answers;
     const variations: Answers[] = [base];
     for (const spec of schema) {
       const values = spec.type === 'choice' ? spec.choices.map((c) => c.value) : spec.type === 'boolean' ? [true, false] : [];
       for (const value of values) variations.push({ ...base, [spec.name]: value });
     }
-    for (const answers of variations) for (const file of planFor(PROJECTS[kind]!.definition, answers)) used.add(file.source);
+    for (const answers of variations) for (const file of planFor(PROJECTS[kind]!, answers)) used.add(file.source);
     const all = [
       ...listTemplateFiles(join(TEMPLATES_ROOT, 'common')).map((f) => join(TEMPLATES_ROOT, 'common', f)),
       ...listTemplateFiles(join(TEMPLATES_ROOT, kind))
@@ -174,7 +175,7 @@ describe('samples', () => {
       'generator-mlportfolio'
     ];
     expect(stored.project).toBe(kind);
-    for (const spec of schemaOf(PROJECTS[kind]!.definition)) {
+    for (const spec of schemaOf(PROJECTS[kind]!)) {
       expect(() => coerce(spec, stored[spec.name], spec.name)).not.toThrow();
     }
   });
