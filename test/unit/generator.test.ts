@@ -206,3 +206,26 @@ describe('app generator (yo mlportfolio)', () => {
     ).rejects.toThrow(`unknown project "robotics"; choose one of: ${PROJECT_KINDS.join(', ')}`);
   });
 });
+
+describe('option values named in templates', () => {
+  // EJS cannot be type-checked, so a misspelled value (`model === 'unett'`) would quietly render
+  // the `false` branch. Every comparison of an option with a quoted value must name a real choice.
+  it.each(PROJECT_KINDS)('templates of %s compare options only with values they can take', (kind) => {
+    const schema = schemaOf(PROJECTS[kind]!);
+    const choices = new Map(schema.filter((s) => s.type === 'choice').map((s) => [s.name, s.choices.map((c) => c.value as string)]));
+    const files = [
+      ...listTemplateFiles(join(TEMPLATES_ROOT, 'common')).map((f) => join(TEMPLATES_ROOT, 'common', f)),
+      ...listTemplateFiles(join(TEMPLATES_ROOT, kind)).map((f) => join(TEMPLATES_ROOT, kind, f)),
+    ].filter((file) => file.endsWith('.ejs'));
+    let compared = 0;
+    for (const file of files) {
+      for (const match of readFileSync(file, 'utf8').matchAll(/\b([a-z]+)\s*[!=]==\s*'([^']*)'/g)) {
+        const allowed = choices.get(match[1]!);
+        if (!allowed) continue;
+        compared += 1;
+        expect(allowed, `${file}: ${match[0]}`).toContain(match[2]);
+      }
+    }
+    expect(compared).toBeGreaterThan(0);
+  });
+});
