@@ -3,7 +3,7 @@
  * installed like any generator, run by yo as a non-root user (yo refuses root), giving the same
  * bytes as the bin.
  */
-import { chmodSync, readdirSync, writeFileSync } from 'node:fs';
+import { chmodSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { execa } from 'execa';
 import { beforeAll, describe, expect, it } from 'vitest';
@@ -60,5 +60,16 @@ describe.sequential('npm pack and yo', () => {
     const viaBin = freshDir('yo/bin');
     await mlportfolio(viaBin, 'timeseries', '--yes', '--skip-install', '--year=2026', '--tracker=none');
     expect(tree(join(out, 'timeseries-forecaster'))).toEqual(tree(join(viaBin, 'timeseries-forecaster')));
+
+    // Inside the project, yo regenerates with one changed answer and keeps the others, like the bin.
+    const project = join(out, 'timeseries-forecaster');
+    await asUser('node', [yo, 'mlportfolio:timeseries', '--horizon=12', '--skip-install'], project, home);
+    const stored = JSON.parse(readFileSync(join(project, '.yo-rc.json'), 'utf8'))['generator-mlportfolio'];
+    expect(stored).toMatchObject({ horizon: 12, tracker: 'none', year: 2026 });
+    await mlportfolio(join(viaBin, 'timeseries-forecaster'), 'timeseries', '--horizon=12', '--skip-install');
+    expect(tree(project)).toEqual(tree(join(viaBin, 'timeseries-forecaster')));
+    // yo mlportfolio:update finds nothing to do in a current project.
+    await asUser('node', [yo, 'mlportfolio:update'], project, home);
+    expect(tree(project)).toEqual(tree(join(viaBin, 'timeseries-forecaster')));
   });
 });
