@@ -5,6 +5,7 @@
  * is what CI runs. In a terminal, questions are asked through the same Yeoman generators `yo`
  * runs (cli/interactive.ts).
  */
+import { basename, resolve } from 'node:path';
 import { isInteractive, withDefaults } from '../core/answers.js';
 import { parseArgv, type ParsedArgv } from '../core/argv.js';
 import { type ProjectDefinition, schemaOf } from '../core/definition.js';
@@ -47,7 +48,7 @@ async function main(argv: string[]): Promise<void> {
   const schema = schemaOf(definition);
   const parsed = parseArgv(flags, schema);
   if (parsed.help) return void console.log(helpText(kind, definition.summary, schema));
-  if (parsed.positionals.length > 0) throw new UsageError(`unexpected argument "${parsed.positionals[0]}"; flags look like --name=value`);
+  if (parsed.positionals.length > 1) throw new UsageError(`unexpected argument "${parsed.positionals[1]}"; give one folder at most, and flags as --name=value`);
   // Every flag is checked before anything is read or asked, so a bad value is one line.
   for (const spec of schema) {
     if (parsed.values[spec.name] !== undefined) coerce(spec, parsed.values[spec.name], `--${spec.name}`);
@@ -61,15 +62,22 @@ async function main(argv: string[]): Promise<void> {
 
 /** What the Yeoman generators read from their options. */
 function runOptions(parsed: ParsedArgv): Record<string, unknown> {
-  return { ...parsed.values, yes: parsed.yes, skipInstall: parsed.skipInstall, force: parsed.force, dryRun: parsed.dryRun };
+  return { ...parsed.values, yes: parsed.yes, skipInstall: parsed.skipInstall, force: parsed.force, dryRun: parsed.dryRun, folder: parsed.positionals[0] };
 }
 
 /** The fast path: no Yeoman. */
 async function generate(definition: ProjectDefinition, flags: Record<string, unknown>, run: ParsedArgv, verb = 'wrote'): Promise<void> {
   const cwd = process.cwd();
   const started = start(definition, cwd, flags);
-  const answers = withDefaults(started.schema, started.answers);
-  const folder = targetFolder(started, cwd, String(answers.name), run.force);
+  const given = run.positionals[0];
+  // `mlportfolio cv demos/my-detector`: the folder's name is the project's unless --name says otherwise.
+  const settled = { ...started.answers };
+  if (given !== undefined && settled.name === undefined) {
+    const folderName = basename(resolve(given));
+    settled.name = coerce(started.schema.find((spec) => spec.name === 'name')!, folderName, `folder name "${folderName}" (or give --name)`);
+  }
+  const answers = withDefaults(started.schema, settled);
+  const folder = targetFolder(started, cwd, String(answers.name), run.force, given);
   const planned = plan(started, folder, answers, run.force);
   if (run.dryRun) {
     for (const line of describe(planned.plan.decisions, { all: true })) console.log(line);
@@ -87,7 +95,7 @@ async function generate(definition: ProjectDefinition, flags: Record<string, unk
 async function lifecycleCommand(command: 'update' | 'check', argv: string[]): Promise<void> {
   const parsed = parseArgv(argv, []);
   if (parsed.help) return void console.log(USAGE);
-  if (parsed.positionals.length > 0) throw new UsageError(`unexpected argument "${parsed.positionals[0]}"`);
+  if (parsed.positionals.length > 0) throw new UsageError(`unexpected argument "${parsed.positionals[0]}"; run mlportfolio ${command} inside the project's folder`);
   const state = readProjectState(process.cwd());
   if (!state?.kind) throw new UsageError(`no ${CONFIG_FILE} of mlportfolio here; run mlportfolio ${command} inside a generated project`);
   const definition = projectOf(state.kind);

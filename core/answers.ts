@@ -3,7 +3,7 @@
  * (with --yes or without a terminal) > prompt. A stored answer is never reset to its default
  * unless a flag says so.
  */
-import { type Answers, coerce, type OptionSpec } from './options.js';
+import { type Answers, coerce, defaultOf, type OptionSpec } from './options.js';
 
 /** Checked flags and stored answers; what is still missing is asked or defaulted by the caller. */
 export function settledAnswers(schema: readonly OptionSpec[], flags: Readonly<Record<string, unknown>>, stored: Readonly<Record<string, unknown>> = {}): Answers {
@@ -18,7 +18,7 @@ export function settledAnswers(schema: readonly OptionSpec[], flags: Readonly<Re
 /** Every option still unanswered takes its default. */
 export function withDefaults(schema: readonly OptionSpec[], answers: Answers): Answers {
   const complete: Answers = { ...answers };
-  for (const spec of schema) complete[spec.name] ??= spec.default;
+  for (const spec of schema) complete[spec.name] ??= defaultOf(spec);
   return complete;
 }
 

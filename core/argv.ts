@@ -79,3 +79,17 @@ function splitOnce(text: string, separator: string): [string, string | undefined
   const at = text.indexOf(separator);
   return at === -1 ? [text, undefined] : [text.slice(0, at), text.slice(at + 1)];
 }
+
+/**
+ * Under `yo`, the words the user typed after `mlportfolio:<kind>` (or `mlportfolio <kind>`), so
+ * the generator can parse them itself; undefined when not run by yo (the bin parsed them already).
+ */
+export function yoArgv(argv: readonly string[], kind: string): string[] | undefined {
+  const script = argv[1] ?? '';
+  if (!/(^|[\\/])yo([\\/]lib[\\/]cli\.js)?$/.test(script)) return undefined;
+  const words = argv.slice(2);
+  const at = words.findIndex((word) => word === `mlportfolio:${kind}` || word === 'mlportfolio');
+  if (at === -1) return undefined;
+  const rest = words.slice(at + 1);
+  return words[at] === 'mlportfolio' && rest[0] === kind ? rest.slice(1) : rest;
+}

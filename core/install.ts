@@ -16,11 +16,14 @@ export async function runSetup(folder: string, cwd: string): Promise<void> {
   const where = relative(cwd, folder) || '.';
   const finish = where === '.' ? shown : `cd ${where} && ${shown}`;
   process.stderr.write(`\nSetting up: ${shown}\n`);
+  // Ctrl-C reaches make through the terminal; we stay alive to say what is left to do.
+  const ignore = () => undefined;
+  process.on('SIGINT', ignore);
   const outcome = await new Promise<{ code: number | null; signal: NodeJS.Signals | null; error?: Error }>((done) => {
     const child = spawn(command, args, { cwd: folder, stdio: 'inherit' });
     child.on('error', (error) => done({ code: null, signal: null, error }));
     child.on('exit', (code, signal) => done({ code, signal }));
-  });
+  }).finally(() => process.off('SIGINT', ignore));
   if (outcome.error) {
     const missing = (outcome.error as NodeJS.ErrnoException).code === 'ENOENT';
     throw new UsageError(

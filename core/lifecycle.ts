@@ -53,10 +53,17 @@ export function start(definition: ProjectDefinition, cwd: string, flags: Readonl
   return { definition, schema, answers, regenerating: previous ? cwd : undefined, previous };
 }
 
-/** The folder a new project goes to; refused when it holds files, unless --force. */
-export function targetFolder(startState: Start, cwd: string, name: string, force: boolean): string {
-  if (startState.regenerating) return startState.regenerating;
-  const folder = resolve(cwd, name);
+/**
+ * The folder a new project goes to: the one given (`mlportfolio cv ../demos/cv`), else ./<name>;
+ * refused when it holds files, unless --force.
+ */
+export function targetFolder(startState: Start, cwd: string, name: string, force: boolean, given?: string): string {
+  if (startState.regenerating) {
+    if (given !== undefined) throw new UsageError(`this folder already holds a ${startState.definition.kind} project; regenerate it without a folder argument, or run from another folder`);
+    return startState.regenerating;
+  }
+  const folder = resolve(cwd, given ?? name);
+  const shown = given ?? `./${name}`;
   let entries: string[] = [];
   try {
     entries = readdirSync(folder);
@@ -65,7 +72,7 @@ export function targetFolder(startState: Start, cwd: string, name: string, force
   }
   if (entries.length > 0 && !force) {
     throw new UsageError(
-      `./${name} already exists and holds ${entries.length} file(s) (${entries.slice(0, 3).join(', ')}); choose another --name, remove it, or pass --force to write into it`,
+      `${shown} already exists and holds ${entries.length} file(s) (${entries.slice(0, 3).join(', ')}); choose another ${given === undefined ? '--name' : 'folder'}, remove it, or pass --force to write into it`,
     );
   }
   return folder;
@@ -85,7 +92,13 @@ function previousAnswers(schema: readonly OptionSpec[], previous: ProjectState):
 }
 
 /** Plans writing the project for `answers` into `folder`: nothing is written yet. */
-export function plan(startState: Start, folder: string, answers: Answers, force: boolean): { plan: Plan; theirs: RenderedProject } {
+/** A plan and the render it writes. */
+export interface Planned {
+  readonly plan: Plan;
+  readonly theirs: RenderedProject;
+}
+
+export function plan(startState: Start, folder: string, answers: Answers, force: boolean): Planned {
   const { definition, schema, previous } = startState;
   const theirs = renderProject(definition, answers);
   // The previous render by this generator: the base for a merge when it is still the same bytes
@@ -138,7 +151,7 @@ export interface WriteOutcome {
 }
 
 /** Applies a plan, keeps the render on mlportfolio-base when the project is in git, and reports. */
-export function write(result: { plan: Plan; theirs: RenderedProject }, config: { newProject: boolean }): WriteOutcome {
+export function write(result: Planned, config: { newProject: boolean }): WriteOutcome {
   const { plan: planned, theirs } = result;
   const changed = changes(planned);
   const wrote = changed.length > 0 || planned.configChanged;

@@ -2,6 +2,7 @@
  * The typed option schema. One list of option specs per generator is the single source for
  * CLI flags, prompts, validation, defaults, stored answers, `--help` and docs/options.md.
  */
+import { spawnSync } from 'node:child_process';
 import { RESERVED_MODULES } from './reserved-names.js';
 
 export type Answers = Record<string, string | number | boolean>;
@@ -18,6 +19,8 @@ interface BaseSpec {
 export interface StringSpec extends BaseSpec {
   readonly type: 'string';
   readonly default: string;
+  /** A default found at run time (e.g. `git config user.name`), used when it gives one. */
+  readonly defaultFrom?: { readonly describe: string; readonly find: () => string | undefined };
   /** Returns an error text for a bad value, or undefined when the value is fine. */
   readonly validate?: (value: string) => string | undefined;
 }
@@ -99,6 +102,31 @@ function validateLine(label: string) {
     /[\r\n]/.test(value) || value.length > 200 ? `the ${label} must be one line of at most 200 characters` : undefined;
 }
 
+function validateEmail(value: string): string | undefined {
+  return value === '' || /^[^\s@<>"]+@[^\s@<>"]+$/.test(value) ? undefined : `"${value}" is not an e-mail address; use name@example.org, or empty for none`;
+}
+
+const gitValues = new Map<string, string | undefined>();
+
+/** `git config <key>` of the user running the generator, if git knows it (read once). */
+export function gitConfig(key: string): string | undefined {
+  if (!gitValues.has(key)) {
+    const result = spawnSync('git', ['config', '--get', key], { encoding: 'utf8' });
+    const value = result.status === 0 ? result.stdout.trim() : '';
+    gitValues.set(key, value === '' ? undefined : value);
+  }
+  return gitValues.get(key);
+}
+
+/** The default an unanswered option takes: found at run time where the spec says how, else fixed. */
+export function defaultOf(spec: OptionSpec): string | number | boolean {
+  if (spec.type === 'string' && spec.defaultFrom) {
+    const found = spec.defaultFrom.find();
+    if (found !== undefined && spec.validate?.(found) === undefined) return found;
+  }
+  return spec.default;
+}
+
 /** Options every project has. `name`'s default comes from the project. */
 export function commonOptions(defaultName: string, defaultDescription: string) {
   return [
@@ -121,10 +149,20 @@ export function commonOptions(defaultName: string, defaultDescription: string) {
     {
       name: 'author',
       type: 'string',
-      description: 'Author name for pyproject.toml and LICENSE.',
+      description: 'Author name for pyproject.toml, LICENSE and README.',
       message: 'Author',
       default: 'Your Name',
+      defaultFrom: { describe: 'git config user.name', find: () => gitConfig('user.name') },
       validate: validateLine('author'),
+    },
+    {
+      name: 'email',
+      type: 'string',
+      description: "Author e-mail for pyproject.toml; empty leaves it out.",
+      message: 'E-mail (empty for none)',
+      default: '',
+      defaultFrom: { describe: 'git config user.email', find: () => gitConfig('user.email') },
+      validate: validateEmail,
     },
     {
       name: 'license',
@@ -245,12 +283,21 @@ function allowedText(spec: OptionSpec): string {
 
 function defaultText(spec: OptionSpec): string {
   if (spec.name === 'year') return 'the current year';
+  if (spec.type === 'string' && spec.defaultFrom) return `${spec.defaultFrom.describe}, else ${spec.default === '' ? 'empty' : spec.default}`;
   return String(spec.default);
 }
 
 /** `--help` text for one project. */
 export function helpText(project: string, summary: string, schema: readonly OptionSpec[]): string {
-  const lines = [`Usage: mlportfolio ${project} [options]   (or: yo mlportfolio:${project} [options])`, '', summary, '', 'Options:'];
+  const lines = [
+    `Usage: mlportfolio ${project} [folder] [options]   (or: yo mlportfolio:${project} [folder] [options])`,
+    '',
+    summary,
+    '',
+    'The project is written to [folder] (default: ./<name>); inside a generated project, this regenerates it.',
+    '',
+    'Options:',
+  ];
   const rows = schema.map((spec) => {
     const flag = spec.type === 'boolean' ? `--${spec.name}, --no-${spec.name}` : `--${spec.name}=<${allowedText(spec)}>`;
     return [flag, `${spec.description} [default: ${defaultText(spec)}]`];
@@ -258,8 +305,9 @@ export function helpText(project: string, summary: string, schema: readonly Opti
   rows.push(
     ['--yes', 'Ask nothing: every unanswered question takes its default.'],
     ['--skip-install', 'Do not run `make setup` after writing.'],
-    ['--force', 'Overwrite files that differ from what would be generated.'],
-    ['--help', 'Show this help.'],
+    ['--force', 'Write into a folder that holds files; take the new render of files you edited instead of merging.'],
+    ['--dry-run', 'Print what would happen to every file; write nothing.'],
+    ['--help, -h', 'Show this help.'],
   );
   const width = Math.max(...rows.map(([flag]) => flag!.length)) + 2;
   for (const [flag, text] of rows) lines.push(`  ${flag!.padEnd(width)}${text}`);

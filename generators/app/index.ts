@@ -25,7 +25,9 @@ export default class AppGenerator extends Generator {
           type: 'select',
           name: 'project',
           message: 'Which portfolio project?',
-          choices: PROJECT_KINDS.map((value) => ({ name: `${value}: ${PROJECTS[value]!.summary}`, value })),
+          // One line each, within 80 columns, all on one screen.
+          pageSize: PROJECT_KINDS.length,
+          choices: PROJECT_KINDS.map((value) => ({ name: `${value.padEnd(11)} ${shorten(PROJECTS[value]!.summary, 64)}`, value })),
         },
       ]);
       kind = answer.project;
@@ -33,4 +35,11 @@ export default class AppGenerator extends Generator {
     if (!Object.hasOwn(PROJECTS, kind)) throw new UsageError(unknownProject(kind));
     await this.composeWith(generatorPath(kind), { forwardOptions: true });
   }
+}
+
+/** `text` cut at a word boundary to at most `width` characters, with an ellipsis when cut. */
+export function shorten(text: string, width: number): string {
+  if (text.length <= width) return text;
+  const cut = text.slice(0, width - 1);
+  return `${cut.slice(0, cut.lastIndexOf(' ')).replace(/[,:;]$/, '')}…`;
 }

@@ -30,7 +30,7 @@ describe('mlportfolio bin', () => {
     [['timeseries', '--horizon=999'], 'invalid --horizon=999: expected a whole number from 1 to 60'],
     [['timeseries', '--docker=perhaps'], 'invalid --docker=perhaps: expected true or false'],
     [['timeseries', '--colour=blue'], 'unknown option --colour'],
-    [['timeseries', 'extra'], 'unexpected argument "extra"'],
+    [['timeseries', 'one', 'two'], 'unexpected argument "two"; give one folder at most'],
   ])('%j fails with one clear line and writes nothing', async (args, message) => {
     const run = await mlportfolio(...args);
     expect(run.exitCode).toBe(1);

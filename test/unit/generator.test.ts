@@ -1,4 +1,4 @@
-import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { mkdirSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { execa } from 'execa';
 import helpers from 'yeoman-test';
@@ -73,9 +73,32 @@ describe.each(PROJECT_KINDS)('%s generator', (kind) => {
     const expected = schemaOf(PROJECTS[kind]!)
       .filter((s) => s.message && !['tracker', 'docker'].includes(s.name))
       .map((s) => s.name);
-    expect(asked).toEqual(expected);
+    // The name first (its folder is checked before the rest), the others in schema order, then
+    // one confirmation of the summary.
+    expect(asked).toEqual([...expected, 'confirmed']);
     expect(asked).not.toContain('year');
     result.assertFile('asked-project/.yo-rc.json');
+  });
+
+  it('writes nothing when the summary is not confirmed', async () => {
+    const result = await helpers
+      .run(generatorFile(kind))
+      .withOptions({ skipInstall: true, interactive: true } as never)
+      .withAnswers({ name: 'declined', confirmed: false });
+    expect(readdirSync(result.cwd)).toEqual([]);
+  });
+
+  it('checks the folder right after the name, before asking anything else', async () => {
+    const run = helpers
+      .run(generatorFile(kind))
+      .inTmpDir((dir) => {
+        mkdirSync(join(dir, 'taken'));
+        writeFileSync(join(dir, 'taken', 'notes.txt'), 'mine');
+      })
+      .withOptions({ skipInstall: true, interactive: true, force: false } as never)
+      // Any question after the name would fail with "missing answer" instead.
+      .withAnswers({ name: 'taken' }, { throwOnMissingAnswer: true });
+    await expect(run).rejects.toThrow('./taken already exists and holds 1 file(s) (notes.txt)');
   });
 
   it('asks nothing with --yes', async () => {

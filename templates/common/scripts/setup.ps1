@@ -24,7 +24,9 @@ if ($PythonParts.Length -gt 1) { $PythonArgs = $PythonParts[1..($PythonParts.Len
 
 if (Get-Command uv -ErrorAction SilentlyContinue) {
     if (-not (Test-Path $VenvPython)) {
-        Invoke-Checked "uv" @("venv", $Venv, "--python", $Python)
+        # uv takes a version or a path, not a launcher command: "py -3.12" becomes "3.12".
+        $UvPython = if ($PythonExe -eq "py" -and $PythonArgs.Length -gt 0) { $PythonArgs[0].TrimStart("-") } else { $PythonExe }
+        Invoke-Checked "uv" @("venv", $Venv, "--python", $UvPython)
     } else {
         Write-Host "==> reusing $Venv"
     }
@@ -39,4 +41,4 @@ if (Get-Command uv -ErrorAction SilentlyContinue) {
     Invoke-Checked $VenvPython @("-m", "pip", "install", "-e", ".[dev]")
 }
 
-Write-Host "==> done: activate with $Venv\Scripts\Activate.ps1, then run pytest or python -m <package> train"
+Write-Host "==> done: run $VenvPython -m pytest; README.md lists the train and serve commands"

@@ -9,10 +9,30 @@ cd "$(dirname "$0")/.."
 PYTHON="${PYTHON:-python3}"
 VENV="${VENV:-.venv}"
 
+if ! command -v "$PYTHON" >/dev/null 2>&1; then
+    echo "error: $PYTHON was not found; install Python 3.10 or newer, or name one with PYTHON=python3.12 make setup" >&2
+    exit 1
+fi
+
+# An environment this run creates is removed again if the run fails or is interrupted, so a
+# half-built .venv never looks ready; an environment that existed before is left alone.
+created=""
+cleanup() {
+    status=$?
+    if [ "$status" -ne 0 ] && [ -n "$created" ]; then
+        rm -rf "$VENV"
+        echo "error: setup failed; removed the unfinished $VENV (run make setup again)" >&2
+    fi
+    exit "$status"
+}
+trap cleanup EXIT
+trap 'exit 130' INT TERM
+
 if command -v uv >/dev/null 2>&1; then
     # uv is much faster than pip; use it when it is installed.
     if [ ! -x "$VENV/bin/python" ]; then
         echo "==> uv venv $VENV --python $PYTHON"
+        created=yes
         uv venv "$VENV" --python "$PYTHON"
     else
         echo "==> reusing $VENV"
@@ -22,6 +42,7 @@ if command -v uv >/dev/null 2>&1; then
 else
     if [ ! -x "$VENV/bin/python" ]; then
         echo "==> $PYTHON -m venv $VENV"
+        created=yes
         "$PYTHON" -m venv "$VENV"
     else
         echo "==> reusing $VENV"
