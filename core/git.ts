@@ -7,7 +7,7 @@
  * Plain `spawnSync` calls: no work tree, index or HEAD of the user's repository is touched.
  */
 import { spawnSync } from 'node:child_process';
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { UsageError } from './options.js';
@@ -20,12 +20,9 @@ export const BASE_BRANCH = 'mlportfolio-base';
 export const MARKER_OURS = '<<<<<<< yours';
 export const MARKER_THEIRS = '>>>>>>> mlportfolio';
 
+/** Runs git; without git on PATH, `status` is null (so nothing is a repository). */
 function git(cwd: string, args: readonly string[], input?: Buffer | string) {
-  const result = spawnSync('git', args, { cwd, input, maxBuffer: 256 * 1024 * 1024 });
-  if (result.error) {
-    throw new UsageError(`git is needed to merge your edits (${(result.error as Error).message}); install git and run again`);
-  }
-  return result;
+  return spawnSync('git', args, { cwd, input, maxBuffer: 256 * 1024 * 1024 });
 }
 
 /** Three-way merge with diff3-style markers; `conflicts` is git merge-file's count. */
@@ -38,6 +35,9 @@ export function mergeFiles(base: Buffer, ours: Buffer, theirs: Buffer, version: 
     writeFileSync(t, theirs);
     const labels = ['-L', 'yours', '-L', 'previous render', '-L', `mlportfolio ${version}`];
     const result = git(dir, ['merge-file', '-p', '--diff3', ...labels, o, b, t]);
+    if (result.error) {
+      throw new UsageError(`git is needed to merge your edits (${result.error.message}); install git and run again`);
+    }
     if (result.status === null || result.status < 0 || result.status > 127) {
       throw new Error(`git merge-file failed: ${result.stderr.toString()}`);
     }
@@ -49,6 +49,7 @@ export function mergeFiles(base: Buffer, ours: Buffer, theirs: Buffer, version: 
 
 /** True when `folder` is inside a git work tree that tracks it (not an ignored folder). */
 export function isTrackedRepository(folder: string): boolean {
+  if (!existsSync(folder)) return false;
   const inside = git(folder, ['rev-parse', '--is-inside-work-tree']);
   if (inside.status !== 0 || inside.stdout.toString().trim() !== 'true') return false;
   return git(folder, ['check-ignore', '-q', '.']).status !== 0;

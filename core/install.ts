@@ -17,7 +17,10 @@ export async function runSetup(folder: string, cwd: string): Promise<void> {
   const finish = where === '.' ? shown : `cd ${where} && ${shown}`;
   process.stderr.write(`\nSetting up: ${shown}\n`);
   // Ctrl-C reaches make through the terminal; we stay alive to say what is left to do.
-  const ignore = () => undefined;
+  let interrupted = false;
+  const ignore = () => {
+    interrupted = true;
+  };
   process.on('SIGINT', ignore);
   const outcome = await new Promise<{ code: number | null; signal: NodeJS.Signals | null; error?: Error }>((done) => {
     const child = spawn(command, args, { cwd: folder, stdio: 'inherit' });
@@ -31,7 +34,7 @@ export async function runSetup(folder: string, cwd: string): Promise<void> {
     );
   }
   if (outcome.code !== 0) {
-    const how = outcome.signal ? `was stopped (${outcome.signal})` : `failed (exit ${String(outcome.code)})`;
+    const how = interrupted ? 'was interrupted' : outcome.signal ? `was stopped (${outcome.signal})` : `failed (exit ${String(outcome.code)})`;
     throw new UsageError(`${shown} ${how}; the project files are written; finish with: ${finish}`);
   }
 }

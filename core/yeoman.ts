@@ -63,8 +63,8 @@ export function projectGenerator(definition: ProjectDefinition) {
       const regenerating = this.started!.regenerating !== undefined;
       this.log(
         regenerating
-          ? `Regenerating the ${definition.kind} project in ${this.env.cwd}: nothing is written before you confirm.`
-          : `Creating a ${definition.kind} project (${definition.summary}) in ./<name>: Enter keeps a default; nothing is written before you confirm.`,
+          ? `Regenerating the ${definition.kind} project in ${this.env.cwd}.\nNothing is written before you confirm.`
+          : `Creating a ${definition.kind} project in ./<name>. Enter keeps a default;\nnothing is written before you confirm.`,
       );
       // The name first, and the folder it names checked at once, before the other questions.
       const nameSpec = schema.find((spec) => spec.name === 'name')!;

@@ -1,9 +1,10 @@
-import { mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync, symlinkSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { execa } from 'execa';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { nextStepsText } from '../../core/steps.js';
 
 const BIN = fileURLToPath(new URL('../../dist/cli/main.js', import.meta.url));
 let cwd = '';
@@ -76,5 +77,69 @@ describe('mlportfolio bin', () => {
     expect(run.exitCode).toBe(1);
     expect(run.stderr).toContain('./demo already exists and holds');
     expect(readdirSync(join(cwd, 'demo')).sort()).toEqual(before);
+  });
+});
+
+describe('a newcomer at the command line', () => {
+  it('prints the version, and the help of a project with -h as with --help', async () => {
+    const version = await mlportfolio('--version');
+    expect([version.exitCode, version.stdout]).toEqual([0, JSON.parse(readFileSync(new URL('../../package.json', import.meta.url), 'utf8')).version]);
+    const short = await mlportfolio('cv', '-h');
+    const long = await mlportfolio('cv', '--help');
+    expect(short.exitCode).toBe(0);
+    expect(short.stdout).toBe(long.stdout);
+    expect(short.stdout).toContain('Usage: mlportfolio cv [folder] [options]');
+  });
+
+  it('writes into the folder given as an argument, named after it', async () => {
+    const run = await mlportfolio('timeseries', 'demos/co2-lab', '--skip-install');
+    expect(run.exitCode, run.stderr).toBe(0);
+    const stored = JSON.parse(readFileSync(join(cwd, 'demos/co2-lab/.yo-rc.json'), 'utf8'))['generator-mlportfolio'];
+    expect(stored.name).toBe('co2-lab');
+    expect(run.stderr).toContain('cd demos/co2-lab\n  git init && git add -A && git commit -m "Generated with generator-mlportfolio"\n  make setup\n');
+    const bad = await mlportfolio('timeseries', 'Bad_Name', '--skip-install');
+    expect(bad.exitCode).toBe(1);
+    expect(bad.stderr.trim()).toMatch(/^mlportfolio: error: invalid folder name "Bad_Name" \(or give --name\): "Bad_Name" is not a valid project name/);
+  });
+
+  it('takes the author and e-mail from git when git knows them', async () => {
+    const gitconfig = join(cwd, 'gitconfig');
+    writeFileSync(gitconfig, '[user]\n\tname = Ada Lovelace\n\temail = ada@example.org\n');
+    const run = await execa('node', [BIN, 'timeseries', '--skip-install', '--year=2026'], { cwd, reject: false, stdin: 'ignore', env: { GIT_CONFIG_GLOBAL: gitconfig } });
+    expect(run.exitCode, run.stderr).toBe(0);
+    const project = join(cwd, 'timeseries-forecaster');
+    expect(readFileSync(join(project, 'LICENSE'), 'utf8')).toContain('Copyright (c) 2026 Ada Lovelace');
+    expect(readFileSync(join(project, 'pyproject.toml'), 'utf8')).toContain('authors = [{ name = "Ada Lovelace", email = "ada@example.org" }]');
+    for (const entry of readdirSync(project, { recursive: true })) {
+      const path = join(project, String(entry));
+      if (statSync(path).isFile()) expect(readFileSync(path, 'utf8'), String(entry)).not.toContain('Your Name');
+    }
+  });
+
+  it('ends a missing make in one line that says the files are written and how to finish', async () => {
+    // A PATH with node and git but no make.
+    const bin = join(cwd, 'bin');
+    mkdirSync(bin);
+    symlinkSync(process.execPath, join(bin, 'node'));
+    const run = await execa(join(bin, 'node'), [BIN, 'timeseries', '--name=demo'], { cwd, reject: false, stdin: 'ignore', env: { PATH: bin }, extendEnv: false });
+    expect(run.exitCode).toBe(1);
+    expect(run.stderr.trim().split('\n').at(-1)).toBe(
+      'mlportfolio: error: make is not installed; the project files are written; install it, then finish with: cd demo && make setup',
+    );
+    expect(readdirSync(join(cwd, 'demo'))).toContain('pyproject.toml');
+  });
+
+  it('ends a failing make setup in one line with the command that finishes the job, leaving no half-built .venv', async () => {
+    const run = await execa('node', [BIN, 'timeseries', '--name=demo'], { cwd, reject: false, stdin: 'ignore', env: { PYTHON: 'python9.99' } });
+    expect(run.exitCode).toBe(1);
+    expect(run.stderr).toContain('error: python9.99 was not found; install Python 3.10 or newer');
+    expect(run.stderr.trim().split('\n').at(-1)).toBe('mlportfolio: error: make setup failed (exit 2); the project files are written; finish with: cd demo && make setup');
+    expect(readdirSync(join(cwd, 'demo'))).not.toContain('.venv');
+  });
+
+  it('gives PowerShell next steps on Windows', () => {
+    mkdirSync(join(cwd, 'co2-lab'));
+    const text = nextStepsText('co2-lab', join(cwd, 'co2-lab'), cwd, true, 'win32');
+    expect(text).toContain('powershell -ExecutionPolicy Bypass -File scripts\\setup.ps1\n  .venv\\Scripts\\python -m pytest\n  .venv\\Scripts\\python -m co2_lab train');
   });
 });
