@@ -27,6 +27,7 @@ export function projectGenerator(definition: ProjectDefinition) {
     conflicts: string[] = [];
     /** What the run was told: our own flags, parsed exactly as the bin parses them. */
     told: Options = {};
+    underYo = false;
 
     constructor(args: string[], options: ConstructorParameters<typeof Generator>[1]) {
       // Our install() runs `make setup`; there is no package.json for yeoman's npm install.
@@ -42,9 +43,55 @@ export function projectGenerator(definition: ProjectDefinition) {
     }
 
     initializing(): void {
+      this._guard(() => this._initializing());
+    }
+
+    async prompting(): Promise<void> {
+      await this._guard(() => this._prompting());
+    }
+
+    configuring(): void {
+      this._guard(() => this._configuring());
+    }
+
+    async writing(): Promise<void> {
+      await this._guard(() => this._writing());
+    }
+
+    async install(): Promise<void> {
+      await this._guard(() => this._install());
+    }
+
+    end(): void {
+      this._guard(() => this._end());
+    }
+
+    /**
+     * Under `yo`, a mistake of the user's ends as the bin ends it: one line and exit 1 (yo would
+     * frame it in several lines of its own). Elsewhere (the bin, tests) the error is thrown on.
+     */
+    _guard<T>(step: () => T): T {
+      const fail = (error: unknown): never => {
+        const name = (error as Error | undefined)?.name;
+        if (this.underYo && (error instanceof UsageError || name === 'ConflictError')) {
+          process.stderr.write(`mlportfolio: error: ${(error as Error).message}\n`);
+          process.exit(1);
+        }
+        throw error;
+      };
+      try {
+        const result = step();
+        return (result instanceof Promise ? result.catch(fail) : result) as T;
+      } catch (error) {
+        return fail(error);
+      }
+    }
+
+    _initializing(): void {
       // Under `yo`, the words after `mlportfolio:<kind>` are parsed by the bin's own parser, so an
       // unknown or misspelled flag is refused the same way (yo itself would pass it on silently).
       const raw = yoArgv(process.argv, definition.kind);
+      this.underYo = raw !== undefined;
       const options = this.options as unknown as Options;
       if (raw) {
         const parsed = parseArgv(raw, schema);
@@ -57,7 +104,7 @@ export function projectGenerator(definition: ProjectDefinition) {
       this.answers = { ...this.started.answers };
     }
 
-    async prompting(): Promise<void> {
+    async _prompting(): Promise<void> {
       if (!this.interactive) return;
       const open = (spec: OptionSpec) => spec.message !== undefined && this.answers[spec.name] === undefined;
       const regenerating = this.started!.regenerating !== undefined;
@@ -73,12 +120,12 @@ export function projectGenerator(definition: ProjectDefinition) {
       await this._ask(schema.filter(open));
     }
 
-    configuring(): void {
+    _configuring(): void {
       this.answers = withDefaults(schema, this.answers);
       this.folder = this._folder();
     }
 
-    async writing(): Promise<void> {
+    async _writing(): Promise<void> {
       this.planned = plan(this.started!, this.folder, this.answers, Boolean(this.told.force));
       if (this.told.dryRun) {
         for (const line of describePlan(this.planned.plan.decisions, { all: true })) this.log(line);
@@ -94,13 +141,13 @@ export function projectGenerator(definition: ProjectDefinition) {
       this.conflicts = outcome.conflicts;
     }
 
-    async install(): Promise<void> {
+    async _install(): Promise<void> {
       if (this.told.skipInstall || this.told.dryRun || this.conflicts.length > 0) return;
       if (this.started!.regenerating && changes(this.planned!.plan).length === 0) return;
       await runSetup(this.folder, this.env.cwd);
     }
 
-    end(): void {
+    _end(): void {
       if (this.conflicts.length > 0) throw conflictError(this.conflicts);
       if (this.told.dryRun || this.started!.regenerating) return;
       this.log(nextStepsText(String(this.answers.name), this.folder, this.env.cwd, Boolean(this.told.skipInstall)));
