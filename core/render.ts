@@ -6,8 +6,8 @@
  */
 import { readFileSync, statSync } from 'node:fs';
 import ejs from 'ejs';
-import type { ProjectDefinition } from './definition.js';
-import { type Answers, toPackageName, toTitle } from './options.js';
+import { type ProjectDefinition, schemaOf } from './definition.js';
+import { type Answers, type ChoiceSpec, toPackageName, toTitle } from './options.js';
 import { fragmentSources, pinnedRequirements, planFiles, type PlannedFile, pythonVersions } from './templates.js';
 
 /** One rendered file: its bytes, and whether it is executable (scripts/setup.sh). */
@@ -39,6 +39,13 @@ export function templateContext(definition: ProjectDefinition, answers: Answers)
     /** A TOML basic string (a JSON string is one): for free text such as the description. */
     toml: (text: string) => JSON.stringify(text),
   };
+  // The Pythons the projects claim: the choices of --python. pyproject's requires-python and the CI
+  // matrix (lowest, chosen, highest) come from them, so the three never disagree.
+  const pythons = (schemaOf(definition).find((spec) => spec.name === 'python') as ChoiceSpec).choices.map((choice) => choice.value);
+  const highest = pythons.at(-1)!;
+  context.requiresPython = `>=${pythons[0]},<${highest.split('.')[0]}.${Number(highest.split('.')[1]) + 1}`;
+  context.pythonRange = `${pythons[0]} to ${highest}`;
+  context.ciPythons = [...new Set([pythons[0]!, String(answers.python), highest])].sort((a, b) => Number(a.split('.')[1]) - Number(b.split('.')[1]));
   const sources = fragmentSources(definition.kind);
   context.fragments = {
     makefile: renderOptional(sources.makefile, context),

@@ -98,7 +98,11 @@ export function fragmentSources(project: string): { makefile: string; readme: st
 }
 
 interface VersionManifest {
-  readonly versions: Record<string, string>;
+  /**
+   * The pin of each package: one version, or a version per environment marker when no single
+   * release installs on every Python the projects claim (sqlalchemy 2.1 needs Python 3.11).
+   */
+  readonly versions: Record<string, string | Record<string, string>>;
   readonly requirements: Record<string, readonly string[]>;
 }
 
@@ -120,11 +124,14 @@ export function pinnedRequirements(...groups: string[]): string[] {
   return groups.flatMap((group) => {
     const names = requirements[group];
     if (!names) throw new Error(`templates/python-versions.json has no requirements group "${group}"`);
-    return names.map((name) => {
-      if (name.includes('==')) return name;
+    return names.flatMap((entry) => {
+      // `name; marker` keeps its environment marker (tensorflow-cpu only where it has wheels).
+      const [name, marker] = entry.split(/\s*;\s*/, 2) as [string, string | undefined];
+      if (name.includes('==')) return [entry];
       const version = versions[name.replace(/\[.*\]$/, '')];
       if (!version) throw new Error(`templates/python-versions.json pins no version for "${name}"`);
-      return `${name}==${version}`;
+      const pins = typeof version === 'string' ? [[marker, version] as const] : Object.entries(version).map(([m, v]) => [marker ? `(${marker}) and (${m})` : m, v] as const);
+      return pins.map(([m, pinned]) => (m ? `${name}==${pinned}; ${m}` : `${name}==${pinned}`));
     });
   });
 }

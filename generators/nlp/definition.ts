@@ -10,7 +10,7 @@ const options = [
     choices: [
       { value: 'sklearn', description: 'TF-IDF word + character n-grams and a linear classifier (scikit-learn)' },
       { value: 'torch', description: 'a small embedding-bag classifier in PyTorch' },
-      { value: 'keras', description: 'a small embedding classifier in TensorFlow / Keras' },
+      { value: 'keras', description: 'a small embedding classifier in TensorFlow / Keras (x86-64 Linux and Windows, ARM64 Linux, Apple-silicon macOS; TensorFlow 2.21 has no Intel-macOS wheel)' },
     ],
     default: 'sklearn',
   },

@@ -10,7 +10,7 @@ PYTHON="${PYTHON:-python3}"
 VENV="${VENV:-.venv}"
 
 if ! command -v "$PYTHON" >/dev/null 2>&1; then
-    echo "error: $PYTHON was not found; install Python 3.10 or newer, or name one with PYTHON=python3.12 make setup" >&2
+    echo "error: $PYTHON was not found; install a Python that pyproject.toml's requires-python allows, or name one with PYTHON=python3.12 make setup" >&2
     exit 1
 fi
 
