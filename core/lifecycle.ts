@@ -91,13 +91,13 @@ function previousAnswers(schema: readonly OptionSpec[], previous: ProjectState):
   }
 }
 
-/** Plans writing the project for `answers` into `folder`: nothing is written yet. */
 /** A plan and the render it writes. */
 export interface Planned {
   readonly plan: Plan;
   readonly theirs: RenderedProject;
 }
 
+/** Plans writing the project for `answers` into `folder`: nothing is written yet. */
 export function plan(startState: Start, folder: string, answers: Answers, force: boolean): Planned {
   const { definition, schema, previous } = startState;
   const theirs = renderProject(definition, answers);
@@ -116,7 +116,7 @@ export function plan(startState: Start, folder: string, answers: Answers, force:
     // Written before manifests existed (0.1.0): take the files that are on disk as rendered by
     // this generator from the stored answers, so unedited ones update and edited ones merge.
     recorded = Object.fromEntries(
-      [...previousRender()].filter(([path]) => readProjectFile(folder, path)).map(([path, file]) => [path, sha256(file.contents)]),
+      [...previousRender()].filter(([path]) => isFile(join(folder, path))).map(([path, file]) => [path, sha256(file.contents)]),
     );
   }
   const baseOf = (path: string, hash: string) => {
@@ -136,9 +136,9 @@ export function plan(startState: Start, folder: string, answers: Answers, force:
   return { plan: result, theirs };
 }
 
-function readProjectFile(folder: string, path: string): boolean {
+function isFile(path: string): boolean {
   try {
-    return statSync(join(folder, path)).isFile();
+    return statSync(path).isFile();
   } catch {
     return false;
   }
