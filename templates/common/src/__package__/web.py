@@ -28,6 +28,7 @@ import threading
 import time
 import uuid
 from collections import OrderedDict
+from collections.abc import Callable
 from typing import Any
 
 from flask import Flask, Response, jsonify, request
@@ -157,6 +158,16 @@ def int_arg(name: str, default: int, low: int, high: int) -> int:
     if not low <= value <= high:
         raise ClientError(f"{name} must be {allowed}; got {value}")
     return value
+
+
+def choice_arg(name: str, default: str, choices: tuple[str, ...]) -> str:
+    """Query parameter `name` as one of `choices` (any case), or ClientError (400)."""
+    raw = _one_arg(name)
+    if raw is None:
+        return default
+    if raw.lower() not in choices:
+        raise ClientError(f"{name} must be one of {', '.join(choices)}; got {shown(raw)}")
+    return raw.lower()
 
 
 def text_arg(name: str, max_chars: int) -> str | None:
@@ -395,9 +406,13 @@ def make_server(app: Flask, host: str, port: int, threads: int = THREADS) -> Any
     return server_class(app, {}, dispatcher=dispatcher, adj=adjustments)
 
 
-def serve(app: Flask, host: str, port: int, routes: str = "", threads: int = THREADS) -> None:
-    """Serve `app` with waitress (a production WSGI server that also runs on Windows)."""
+def serve(
+    create_app: Callable[[], Flask], host: str, port: int, routes: str = "", threads: int = THREADS
+) -> None:
+    """Build the app (after logging is set up, so its start-up messages show) and serve it
+    with waitress: a production WSGI server that also runs on Windows."""
     logging.basicConfig(level=logging.INFO, format="%(levelname)s %(name)s: %(message)s")
+    app = create_app()
     server = make_server(app, host, port, threads)
     print(f"Serving on http://{host}:{server.effective_port}  {routes}".rstrip(), flush=True)
     server.run()

@@ -92,5 +92,4 @@ BOOKS = {
 
 def serve(host: str = "127.0.0.1", port: int = 8000) -> None:
     """Serve with waitress, hardened for public traffic (web.py)."""
-    app = create_app()
-    web.serve(app, host, port, "(GET /health, GET /books?min_rating=4&limit=10)")
+    web.serve(create_app, host, port, "(GET /health, GET /books?min_rating=4&limit=10)")

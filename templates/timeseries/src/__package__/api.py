@@ -127,5 +127,4 @@ FORECAST = {
 
 def serve(host: str = "127.0.0.1", port: int = 8000) -> None:
     """Serve with waitress, hardened for public traffic (web.py)."""
-    app = create_app()
-    web.serve(app, host, port, f"(GET /health, GET /forecast?h={config.HORIZON})")
+    web.serve(create_app, host, port, f"(GET /health, GET /forecast?h={config.HORIZON})")
