@@ -332,7 +332,9 @@ def harden(
 
 def server_settings(app: Flask, threads: int = THREADS) -> dict[str, Any]:
     """waitress settings for `app` (its defaults allow 100 connections, idle for 120 s)."""
-    max_body = int(app.config.get("MAX_CONTENT_LENGTH") or DEFAULT_MAX_BODY_BYTES)
+    # Bodies up to twice the app's limit reach the app, which refuses them with its own message;
+    # waitress refuses anything larger before the app sees it.
+    max_body = 2 * int(app.config.get("MAX_CONTENT_LENGTH") or DEFAULT_MAX_BODY_BYTES)
     return {
         "threads": threads,
         "connection_limit": CONNECTION_LIMIT,
@@ -344,6 +346,8 @@ def server_settings(app: Flask, threads: int = THREADS) -> dict[str, Any]:
         "inbuf_overflow": max_body + 1,
         "outbuf_overflow": 32 * 2**20,
         "asyncore_use_poll": True,  # poll() has no 1024-descriptor limit, select() has
+        # Pass X-Forwarded-For on to the app: client_address() trusts it only from loopback.
+        "clear_untrusted_proxy_headers": False,
         "ident": "",  # no Server: header naming the software
     }
 
