@@ -245,6 +245,11 @@ def _routes(app: Flask) -> str:
     return ", ".join(sorted(routes, key=lambda r: (r.split()[1], r)))
 
 
+def size(n: int) -> str:
+    """8192 -> "8 KiB", 8388608 -> "8 MiB"."""
+    return f"{n / 2**20:g} MiB" if n >= 2**20 else f"{n / 2**10:g} KiB"
+
+
 def error_response(message: str, status: int, **extra: Any) -> Response:
     response = jsonify(error=message, **extra)
     response.status_code = status
@@ -303,7 +308,7 @@ def harden(
             message = f"{request.method} is not allowed on {request.path}; use {allowed}"
         elif isinstance(error, RequestEntityTooLarge):
             limit = app.config["MAX_CONTENT_LENGTH"]
-            message = f"the request body is over the limit of {limit} bytes ({limit / 2**20:g} MiB)"
+            message = f"the request body is over the limit of {limit} bytes ({size(limit)})"
         else:
             message = f"{error.name}: {error.description}"
         response = error_response(message, status)
