@@ -301,15 +301,16 @@ def harden(
     @app.errorhandler(HTTPException)
     def http_error(error: HTTPException) -> Any:
         status = error.code or 400
+        path = request.path if len(request.path) <= 80 else request.path[:80] + "..."
+        limit = app.config["MAX_CONTENT_LENGTH"]
         if isinstance(error, NotFound):
-            message = f"no route {request.method} {request.path}; this API has: {_routes(app)}"
+            message = f"no route {request.method} {path}; this API has: {_routes(app)}"
         elif isinstance(error, MethodNotAllowed):
             allowed = ", ".join(sorted(set(error.valid_methods or []) - {"HEAD", "OPTIONS"}))
-            message = f"{request.method} is not allowed on {request.path}; use {allowed}"
-        elif isinstance(error, RequestEntityTooLarge):
-            limit = app.config["MAX_CONTENT_LENGTH"]
+            message = f"{request.method} is not allowed on {path}; use {allowed}"
+        elif isinstance(error, RequestEntityTooLarge) and (request.content_length or 0) > limit:
             message = f"the request body is over the limit of {limit} bytes ({size(limit)})"
-        else:
+        else:  # also Werkzeug's own form limits (too many parts, form fields too large)
             message = f"{error.name}: {error.description}"
         response = error_response(message, status)
         for name, value in error.get_headers():
