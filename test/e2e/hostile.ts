@@ -5,10 +5,11 @@
  *
  * It asserts: no 5xx, every error a JSON `{"error": ...}`, no request hangs, /health answers within
  * a second throughout (also while 150 slow connections are open), and the server process's memory
- * grows by at most a few MB over a second pass of the same requests. Traffic goes only to 127.0.0.1
+ * grows by at most a few MB over a second pass of the same requests, and no file in the project
+ * changed. Traffic goes only to 127.0.0.1
  * and is bounded: a few hundred requests, about a minute.
  */
-import { readdirSync, readFileSync, readlinkSync } from 'node:fs';
+import { readdirSync, readFileSync, readlinkSync, statSync } from 'node:fs';
 import { connect, type Socket } from 'node:net';
 import { join } from 'node:path';
 import { expect } from 'vitest';
@@ -323,6 +324,18 @@ function listeningPid(port: number): number {
   throw new Error(`no process listens on port ${port}`);
 }
 
+/** path -> size and modification time of every file in the project but .venv and caches. */
+function projectFiles(project: string): Record<string, string> {
+  const seen: Record<string, string> = {};
+  for (const entry of readdirSync(project, { recursive: true })) {
+    const path = String(entry);
+    if (/^(\.venv|\.git)(\/|$)|__pycache__|\.pytest_cache|\.ruff_cache/.test(path)) continue;
+    const stat = statSync(join(project, path));
+    if (stat.isFile()) seen[path] = `${stat.size} ${stat.mtimeMs}`;
+  }
+  return seen;
+}
+
 const rssKb = (pid: number) => Number(/VmRSS:\s+(\d+)/.exec(readFileSync(`/proc/${pid}/status`, 'utf8'))?.[1]);
 
 // --- the battery ---------------------------------------------------------------------------------
@@ -425,6 +438,7 @@ export async function expectSurvivesHostileInput(project: string, base: string, 
   const files = kind === 'cv' || kind === 'speech' ? await media(project, kind) : {};
   const probes = [...commonProbes(ROUTES[kind]), ...projectProbes(kind, files)];
   const statuses: Record<string, number> = {};
+  const untouched = projectFiles(project);
   const health = watchHealth(base);
   let slowConnectionsMs = 0;
   let rssGrowthKb = 0;
@@ -459,6 +473,7 @@ export async function expectSurvivesHostileInput(project: string, base: string, 
   expect(rssGrowthKb, 'RSS growth over a second pass (KB)').toBeLessThan(RSS_GROWTH_LIMIT_KB);
 
   await schemathesis(base);
+  expect(projectFiles(project), 'no request wrote a file in the project').toEqual(untouched);
   const requests = Object.values(statuses).reduce((a, b) => a + b, 0);
   return { requests, statuses, slowestHealthMs: Math.round(slowConnectionsMs), rssGrowthKb };
 }
