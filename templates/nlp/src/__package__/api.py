@@ -63,6 +63,10 @@ def create_app(bot: Bot | None = None, model_dir: Path | None = None) -> Flask:
             return bad_request(f'"message" must be a string; it is {kind}')
         if not message.strip():
             return bad_request('"message" is empty; send some text')
+        try:
+            message.encode("utf-8")
+        except UnicodeEncodeError:  # JSON allows "\ud800"; no text processor should get it
+            return bad_request('"message" holds a lone surrogate (\\ud800 to \\udfff); send text')
         if len(message) > config.MAX_MESSAGE_CHARS:
             return bad_request(
                 f'"message" has {len(message)} characters; the limit is {config.MAX_MESSAGE_CHARS}'
