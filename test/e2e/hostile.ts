@@ -5,7 +5,7 @@
  *
  * It asserts: no 5xx, every error a JSON `{"error": ...}`, no request hangs, /health answers within
  * a second throughout (also while 150 slow connections are open), and the server process's memory
- * grows by at most a few MB over a second pass of the same requests, and no file in the project
+ * grows by at most a few MB over a pass of the same requests once warm, and no file in the project
  * changed. Traffic goes only to 127.0.0.1
  * and is bounded: a few hundred requests, about a minute.
  */
@@ -40,6 +40,7 @@ const REQUEST_TIMEOUT_MS = 15_000;
 const HEALTH_LIMIT_MS = 1_000;
 const RSS_GROWTH_LIMIT_KB = 6 * 1024;
 const SLOW_CONNECTIONS = 150;
+const WARM_UP_PASSES = Number(process.env.HOSTILE_WARM_UP_PASSES ?? 2);
 
 // --- payloads ------------------------------------------------------------------------------------
 
@@ -443,12 +444,18 @@ export async function expectSurvivesHostileInput(project: string, base: string, 
   let slowConnectionsMs = 0;
   let rssGrowthKb = 0;
   try {
-    await pass(base, probes, statuses); // the first pass also warms up caches and allocators
-    await rawProbes(port);
+    // The first passes also warm up caches and the allocator's per-thread arenas (each of the 4
+    // worker threads grows its own the first few times it decodes an image): growth is measured
+    // over the pass after that.
+    for (let warmUp = 0; warmUp < WARM_UP_PASSES; warmUp += 1) {
+      await pass(base, probes, statuses);
+      await rawProbes(port);
+    }
     const before = rssKb(pid);
     await pass(base, probes, statuses);
     await rawProbes(port);
     rssGrowthKb = rssKb(pid) - before;
+    if (process.env.HOSTILE_RSS_LOG) console.log(`RSS ${before} -> ${rssKb(pid)} KB`);
 
     // Many at once: 100 concurrent requests, all answered.
     const many = await Promise.all(Array.from({ length: 100 }, () => fetch(`${base}/health`, { signal: AbortSignal.timeout(REQUEST_TIMEOUT_MS) })));
@@ -470,7 +477,7 @@ export async function expectSurvivesHostileInput(project: string, base: string, 
     expect(slowest, '/health answered within a second throughout').toBeLessThan(HEALTH_LIMIT_MS);
   }
   expect(slowConnectionsMs, '/health while 150 slow connections are open').toBeLessThan(HEALTH_LIMIT_MS);
-  expect(rssGrowthKb, 'RSS growth over a second pass (KB)').toBeLessThan(RSS_GROWTH_LIMIT_KB);
+  expect(rssGrowthKb, 'RSS growth over a pass once warm (KB)').toBeLessThan(RSS_GROWTH_LIMIT_KB);
 
   await schemathesis(base);
   expect(projectFiles(project), 'no request wrote a file in the project').toEqual(untouched);
