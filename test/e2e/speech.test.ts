@@ -7,6 +7,7 @@ import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { checkKit, commitAll, expectAllPassed, expectSampleReproducible, freshDir, generateSample, make, mlportfolio, REPO, run, runCiTestJob, serving, trackedRuns, tree, upload, withPage } from './support.js';
+import { expectSurvivesHostileInput } from './hostile.js';
 
 interface Transcript {
   transcript: string;
@@ -138,6 +139,11 @@ describe.sequential('speech sample (the defaults: GRU, librosa, MLflow, Docker, 
         expect(await page.locator('#error').textContent()).toMatch(/could not decode/);
       });
     });
+  });
+
+  it('survives a hostile-input battery: no 5xx, JSON errors, no hangs, /health responsive, bounded memory', async () => {
+    const report = await serving(project, (base) => expectSurvivesHostileInput(project, base, 'speech'));
+    console.log(`speech hostile battery: ${JSON.stringify(report)}`);
   });
 
   it('has a workflow, Dockerfile and compose file that actionlint, shellcheck, hadolint and compose accept', async () => {

@@ -6,7 +6,8 @@ import { readdirSync, readFileSync } from 'node:fs';
 import { execa } from 'execa';
 import { join } from 'node:path';
 import { beforeAll, describe, expect, it } from 'vitest';
-import { checkKit, commitAll, expectAllPassed, expectSampleReproducible, freshDir, generateSample, make, mlportfolio, poll, runCiTestJob, trackedRuns, tree, withoutUv } from './support.js';
+import { checkKit, commitAll, expectAllPassed, expectSampleReproducible, freshDir, generateSample, make, mlportfolio, poll, runCiTestJob, serving, trackedRuns, tree, withoutUv } from './support.js';
+import { expectSurvivesHostileInput } from './hostile.js';
 
 describe.sequential('timeseries sample (the defaults: MLflow, Docker, CI)', () => {
   let project = '';
@@ -67,6 +68,11 @@ describe.sequential('timeseries sample (the defaults: MLflow, Docker, CI)', () =
       server.kill('SIGTERM');
       await server;
     }
+  });
+
+  it('survives a hostile-input battery: no 5xx, JSON errors, no hangs, /health responsive, bounded memory', async () => {
+    const report = await serving(project, (base) => expectSurvivesHostileInput(project, base, 'timeseries'));
+    console.log(`timeseries hostile battery: ${JSON.stringify(report)}`);
   });
 
   it('has a workflow, Dockerfile and compose file that actionlint, shellcheck, hadolint and compose accept', async () => {

@@ -6,6 +6,9 @@
 - Tracking: runs go to a SQLite database in a temporary folder made once per test session
   (creating an MLflow database takes seconds, so it is migrated once, not for every test);
   Weights & Biases is disabled unless WANDB_MODE is already set.
+- Property-based tests (hypothesis): the "quick" profile tries a few dozen inputs per test, in
+  the same order every run, so `make test` stays fast and repeatable. For a long hunt:
+  `HYPOTHESIS_PROFILE=thorough make test`.
 """
 
 from __future__ import annotations
@@ -16,8 +19,20 @@ from pathlib import Path
 
 import matplotlib
 import pytest
+from hypothesis import HealthCheck, settings
 
 matplotlib.use("Agg")
+
+settings.register_profile(
+    "quick",
+    max_examples=25,
+    deadline=None,  # a model call can be slow on a busy machine; slowness is not a failure here
+    derandomize=True,
+    database=None,  # nothing written to .hypothesis/
+    suppress_health_check=[HealthCheck.too_slow],
+)
+settings.register_profile("thorough", max_examples=2000, deadline=None, database=None)
+settings.load_profile(os.environ.get("HYPOTHESIS_PROFILE", "quick"))
 
 
 @pytest.fixture(scope="session", autouse=True)

@@ -10,7 +10,8 @@ Uploads are treated as hostile:
 - the content must decode as PNG, JPEG, GIF, BMP or WebP; the file name and the declared
   content type are ignored, since both are whatever the client says;
 - the pixel count is checked from the header before decoding, against decompression bombs (a
-  small file claiming a giant image);
+  small file claiming a giant image), and so is the size of PNG metadata once inflated;
+- truncated or corrupt files are refused with 400, whichever decoder notices;
 - nothing is written to disk; the answer is a new image encoded by the server, never the
   uploaded bytes.
 """
@@ -18,22 +19,34 @@ Uploads are treated as hostile:
 from __future__ import annotations
 
 import io
+import struct
 import warnings
 from pathlib import Path
 from typing import Any
 
 from flask import Flask, Request, jsonify, render_template, request, send_file
-from PIL import Image, UnidentifiedImageError
-from werkzeug.exceptions import RequestEntityTooLarge
+from PIL import Image, ImageFile, PngImagePlugin, UnidentifiedImageError
 
-from . import config
+from . import config, web
 from .draw import draw_detections
 from .predict import CHECKPOINT_FILE, Predictor
 
 ALLOWED_FORMATS = ("PNG", "JPEG", "GIF", "BMP", "WEBP")
 OUTPUT_FORMATS = ("png", "json")
-# Pillow's own bomb guard raises only at twice its limit; ours is explicit and lower.
+
+# Pillow's limits, set on purpose rather than left at their generous defaults:
+# - pixels: its own bomb guard warns at MAX_IMAGE_PIXELS and refuses only at twice that; ours
+#   refuses at config.MAX_PIXELS (read from the header, before decoding);
+# - PNG metadata: text (tEXt/zTXt/iTXt) and ICC profile chunks are compressed, so a small file
+#   can inflate to megabytes. One chunk may decompress to MAX_TEXT_CHUNK bytes, all text chunks
+#   together to MAX_TEXT_MEMORY; beyond that Pillow raises ValueError, answered with 400;
+# - truncated files raise OSError (LOAD_TRUNCATED_IMAGES stays False): refused, not padded.
 Image.MAX_IMAGE_PIXELS = config.MAX_PIXELS
+PngImagePlugin.MAX_TEXT_CHUNK = config.MAX_PNG_TEXT_CHUNK_BYTES
+PngImagePlugin.MAX_TEXT_MEMORY = config.MAX_PNG_TEXT_BYTES
+ImageFile.LOAD_TRUNCATED_IMAGES = False
+# What Pillow's decoders raise on malformed data (each plugin has its own ways).
+DECODE_ERRORS = (OSError, SyntaxError, ValueError, EOFError, IndexError, KeyError, struct.error)
 
 
 class BadImageError(ValueError):
@@ -53,13 +66,16 @@ def read_image(data: bytes, max_pixels: int = config.MAX_PIXELS) -> Image.Image:
         with warnings.catch_warnings():
             # Pillow warns about images over MAX_IMAGE_PIXELS; the check below refuses them.
             warnings.simplefilter("ignore", Image.DecompressionBombWarning)
-            image = Image.open(io.BytesIO(data))  # reads the header only
+            # Reads the header (and PNG chunks before the pixels); only our formats are tried.
+            image = Image.open(io.BytesIO(data), formats=ALLOWED_FORMATS)
     except UnidentifiedImageError:
         raise BadImageError(f"the upload is not an image this server reads ({allowed})") from None
-    except Image.DecompressionBombError as error:
-        raise BadImageError(str(error)) from None
-    if image.format not in ALLOWED_FORMATS:
-        raise BadImageError(f"image format {image.format} is not accepted; send one of {allowed}")
+    except Image.DecompressionBombError:
+        raise BadImageError(
+            f"image has over {2 * Image.MAX_IMAGE_PIXELS} pixels; at most {max_pixels} allowed"
+        ) from None
+    except DECODE_ERRORS as error:
+        raise BadImageError(_decode_problem("the image header", error)) from None
     width, height = image.size
     if width * height > max_pixels:
         raise BadImageError(
@@ -67,9 +83,19 @@ def read_image(data: bytes, max_pixels: int = config.MAX_PIXELS) -> Image.Image:
         )
     try:
         image.load()  # the actual decoding: truncated or corrupt data fails here
-    except (OSError, SyntaxError, ValueError) as error:
-        raise BadImageError(f"the {image.format} image could not be decoded ({error})") from None
-    return image.convert("RGB")
+        return image.convert("RGB")
+    except DECODE_ERRORS as error:
+        raise BadImageError(_decode_problem(f"the {image.format} image", error)) from None
+
+
+def _decode_problem(what: str, error: Exception) -> str:
+    if "MAX_TEXT" in str(error):  # Pillow's PNG metadata limits
+        chunk, total = config.MAX_PNG_TEXT_CHUNK_BYTES // 1024, config.MAX_PNG_TEXT_BYTES // 1024
+        return (
+            f"the PNG's metadata inflates past the limit ({chunk} KiB a chunk, {total} KiB of"
+            " text in all); strip it or save the image again"
+        )
+    return f"{what} could not be decoded: it is broken or truncated ({error})"
 
 
 class InMemoryRequest(Request):
@@ -109,12 +135,7 @@ def create_app(predictor: Predictor | None = None, model_dir: Path | None = None
     app = Flask(__name__)
     app.request_class = InMemoryRequest
     app.config["MAX_CONTENT_LENGTH"] = config.MAX_UPLOAD_BYTES
-    app.json.sort_keys = False
-
-    @app.errorhandler(RequestEntityTooLarge)
-    def too_large(_: RequestEntityTooLarge) -> Any:
-        limit = config.MAX_UPLOAD_BYTES
-        return jsonify(error=f"upload larger than {limit} bytes ({limit // 2**20} MiB)"), 413
+    web.harden(app, openapi=openapi_spec())
 
     @app.get("/")
     def index() -> Any:
@@ -131,18 +152,14 @@ def create_app(predictor: Predictor | None = None, model_dir: Path | None = None
 
     @app.post("/predict")
     def predict() -> Any:
-        output = request.args.get("format", "png").lower()
-        if output not in OUTPUT_FORMATS:
-            return jsonify(
-                error=f"format must be one of {', '.join(OUTPUT_FORMATS)}; got {output!r}"
-            ), 400
+        output = web.choice_arg("format", "png", OUTPUT_FORMATS)
         upload = request.files.get("image")
         if upload is None:
-            return jsonify(error="no file in the multipart field 'image'"), 400
+            raise web.ClientError("send the image as a file in the multipart form field 'image'")
         try:
             image = read_image(upload.read())
         except BadImageError as error:
-            return jsonify(error=str(error)), error.status
+            raise web.ClientError(str(error), error.status) from None
         detections = predictor.predict(image)
         if output == "json":
             return jsonify(
@@ -159,10 +176,58 @@ def create_app(predictor: Predictor | None = None, model_dir: Path | None = None
     return app
 
 
-def serve(host: str = "127.0.0.1", port: int = 8000) -> None:
-    """Serve with waitress: a production WSGI server (Flask's own is for debugging only)."""
-    from waitress import serve as waitress_serve
+def openapi_spec() -> dict[str, Any]:
+    """The OpenAPI 3 description served at /openapi.json (written by hand: keep it in step)."""
+    error = {"description": "refused", "content": {"application/json": {"schema": ERROR}}}
+    upload = {
+        "type": "object",
+        "required": ["image"],
+        "properties": {"image": {"type": "string", "format": "binary"}},
+    }
+    fmt = {"type": "string", "enum": list(OUTPUT_FORMATS)}
+    return {
+        "openapi": "3.0.3",
+        "info": {"title": f"{__package__} detection API", "version": "0.1.0"},
+        "paths": {
+            "/health": {"get": {"responses": {"200": {"description": "the model is loaded"}}}},
+            "/predict": {
+                "post": {
+                    "parameters": [{"name": "format", "in": "query", "schema": fmt}],
+                    "requestBody": {
+                        "required": True,
+                        "content": {"multipart/form-data": {"schema": upload}},
+                    },
+                    "responses": {
+                        "200": {
+                            "description": "the image with boxes (PNG), or the boxes as JSON",
+                            "content": {
+                                "image/png": {"schema": {"type": "string", "format": "binary"}},
+                                "application/json": {"schema": DETECTIONS},
+                            },
+                        },
+                        "400": error,
+                        "413": error,
+                        "429": error,
+                    },
+                }
+            },
+        },
+    }
 
-    app = create_app()
-    print(f"Serving on http://{host}:{port}  (upload page /, POST /predict, GET /health)")
-    waitress_serve(app, host=host, port=port, threads=4)
+
+ERROR = {"type": "object", "required": ["error"], "properties": {"error": {"type": "string"}}}
+DETECTIONS = {
+    "type": "object",
+    "required": ["width", "height", "model", "detections"],
+    "properties": {
+        "width": {"type": "integer"},
+        "height": {"type": "integer"},
+        "model": {"type": "string"},
+        "detections": {"type": "array", "items": {"type": "object"}},
+    },
+}
+
+
+def serve(host: str = "127.0.0.1", port: int = 8000) -> None:
+    """Serve with waitress, hardened for public traffic (web.py)."""
+    web.serve(create_app, host, port, "(upload page /, POST /predict, GET /health)")

@@ -4,10 +4,12 @@
     POST /api/chat    {"message": "..."}
                       -> {"intent", "confidence", "top_intent", "entities", "reply"}
     GET  /health      {"status": "ok", "model": ..., "origin": ...}
+    GET  /openapi.json  this API described in OpenAPI 3
 
-Bad input gets a 400 with an "error" that names the problem and what is allowed: a body that is
-not JSON, no "message", a message that is not a string, empty, or over MAX_MESSAGE_CHARS.
-Bodies over MAX_BODY_BYTES get a 413 before they are read.
+Bad input gets a JSON {"error": ...} that names the problem and what is allowed (web.py): 415
+for a body that is not sent as JSON; 400 for JSON that does not parse, nests deeper than
+web.MAX_JSON_DEPTH or holds NaN, no "message", a message that is not a string, empty, or over
+MAX_MESSAGE_CHARS. Bodies over MAX_BODY_BYTES get a 413 before they are read.
 """
 
 from __future__ import annotations
@@ -16,10 +18,9 @@ import logging
 from pathlib import Path
 from typing import Any
 
-from flask import Flask, jsonify, render_template, request
-from werkzeug.exceptions import RequestEntityTooLarge
+from flask import Flask, jsonify, render_template
 
-from . import config
+from . import config, web
 from .bot import Bot, load_bot
 
 log = logging.getLogger(__name__)
@@ -34,7 +35,7 @@ def create_app(bot: Bot | None = None, model_dir: Path | None = None) -> Flask:
 
     app = Flask(__name__)
     app.config["MAX_CONTENT_LENGTH"] = config.MAX_BODY_BYTES
-    app.json.sort_keys = False  # keep the documented key order in responses
+    web.harden(app, openapi=openapi_spec())
     # Flask autoescapes .html templates: whatever a template prints is HTML-escaped. The page
     # also inserts replies with textContent, never innerHTML, so a message can't inject markup.
 
@@ -53,7 +54,7 @@ def create_app(bot: Bot | None = None, model_dir: Path | None = None) -> Flask:
 
     @app.post("/api/chat")
     def chat() -> Any:
-        body = request.get_json(silent=True)
+        body = web.json_body()
         if not isinstance(body, dict):
             return bad_request('the body must be a JSON object such as {"message": "hello"}')
         message = body.get("message")
@@ -62,16 +63,15 @@ def create_app(bot: Bot | None = None, model_dir: Path | None = None) -> Flask:
             return bad_request(f'"message" must be a string; it is {kind}')
         if not message.strip():
             return bad_request('"message" is empty; send some text')
+        try:
+            message.encode("utf-8")
+        except UnicodeEncodeError:  # JSON allows "\ud800"; no text processor should get it
+            return bad_request('"message" holds a lone surrogate (\\ud800 to \\udfff); send text')
         if len(message) > config.MAX_MESSAGE_CHARS:
             return bad_request(
                 f'"message" has {len(message)} characters; the limit is {config.MAX_MESSAGE_CHARS}'
             )
         return jsonify(bot.reply(message).as_dict())
-
-    @app.errorhandler(RequestEntityTooLarge)
-    def too_large(_: RequestEntityTooLarge) -> Any:
-        error = f"the request body is over the limit of {config.MAX_BODY_BYTES} bytes"
-        return jsonify(error=error), 413
 
     return app
 
@@ -80,11 +80,60 @@ def bad_request(error: str) -> Any:
     return jsonify(error=error), 400
 
 
-def serve(host: str = "127.0.0.1", port: int = 8000) -> None:
-    """Serve with waitress: a production WSGI server that also runs on Windows."""
-    from waitress import serve as waitress_serve
+def openapi_spec() -> dict[str, Any]:
+    """The OpenAPI 3 description served at /openapi.json (written by hand: keep it in step)."""
+    error = {"description": "refused", "content": {"application/json": {"schema": ERROR}}}
+    message = {"type": "string", "minLength": 1, "maxLength": config.MAX_MESSAGE_CHARS}
+    request_body = {
+        "required": True,
+        "content": {
+            "application/json": {
+                "schema": {
+                    "type": "object",
+                    "required": ["message"],
+                    "properties": {"message": message},
+                }
+            }
+        },
+    }
+    return {
+        "openapi": "3.0.3",
+        "info": {"title": f"{__package__} chat API", "version": "0.1.0"},
+        "paths": {
+            "/health": {"get": {"responses": {"200": {"description": "the model is loaded"}}}},
+            "/api/chat": {
+                "post": {
+                    "requestBody": request_body,
+                    "responses": {
+                        "200": {
+                            "description": "the intent, its entities and the reply",
+                            "content": {"application/json": {"schema": REPLY}},
+                        },
+                        "400": error,
+                        "413": error,
+                        "415": error,
+                        "429": error,
+                    },
+                }
+            },
+        },
+    }
 
-    logging.basicConfig(level=logging.INFO, format="%(levelname)s %(name)s: %(message)s")
-    app = create_app()
-    print(f"Serving on http://{host}:{port}  (chat page at /, POST /api/chat, GET /health)")
-    waitress_serve(app, host=host, port=port, threads=4)
+
+ERROR = {"type": "object", "required": ["error"], "properties": {"error": {"type": "string"}}}
+REPLY = {
+    "type": "object",
+    "required": ["intent", "confidence", "top_intent", "entities", "reply"],
+    "properties": {
+        "intent": {"type": "string"},
+        "confidence": {"type": "number"},
+        "top_intent": {"type": "string"},
+        "entities": {"type": "array", "items": {"type": "object"}},
+        "reply": {"type": "string"},
+    },
+}
+
+
+def serve(host: str = "127.0.0.1", port: int = 8000) -> None:
+    """Serve with waitress, hardened for public traffic (web.py)."""
+    web.serve(create_app, host, port, "(chat page at /, POST /api/chat, GET /health)")

@@ -7,6 +7,7 @@ match into `Entity` objects with `make_entity`, and so give the same answers.
 
 from __future__ import annotations
 
+import math
 import re
 from dataclasses import dataclass
 from datetime import date, timedelta
@@ -100,7 +101,10 @@ def make_entity(label: str, message: str, start: int, end: int) -> Entity:
     elif label == "date":
         value = date_value(text)
     else:
-        value = number_value(text)
+        number = number_value(text)
+        # A number too long for a float (float() makes it infinity) keeps its digits as text,
+        # so the JSON answer stays valid (JSON has no Infinity) and the handlers refuse it.
+        value = number if math.isfinite(number) else text
     return Entity(label, text, start, end, value)
 
 

@@ -2,41 +2,30 @@
 
     GET /health                                   -> {"status": "ok", "books": N, "database": ...}
     GET /books?min_rating=4&limit=10&category=X   -> the best-rated books, at most MAX_LIMIT
+    GET /openapi.json                             -> this API described in OpenAPI 3
 
-Every value from the query string is checked, then passed to SQL as a bound parameter
-(storage.query_books builds the statement with SQLAlchemy): nothing is pasted into SQL.
+Every value from the query string is checked (web.int_arg, web.text_arg: plain digits in
+range, printable text of bounded length, each given once), then passed to SQL as a bound
+parameter (storage.query_books builds the statement with SQLAlchemy): nothing is pasted into
+SQL. Errors are JSON {"error": "..."} saying what was wrong and what is allowed (web.py).
 """
 
 from __future__ import annotations
 
 from typing import Any
 
-from flask import Flask, jsonify, request
+from flask import Flask, jsonify
 from sqlalchemy import Engine
 
-from . import config, storage
+from . import config, storage, web
 
-
-def _int_arg(name: str, default: int, low: int, high: int) -> tuple[int | None, Any]:
-    """(value, None), or (None, a 400 response naming the value and what is allowed)."""
-    raw = request.args.get(name)
-    if raw is None:
-        return default, None
-    allowed = f"an integer from {low} to {high}"
-    try:
-        value = int(raw)
-    except ValueError:
-        return None, (jsonify(error=f"{name} must be {allowed}; got {raw!r}"), 400)
-    if not low <= value <= high:
-        return None, (jsonify(error=f"{name} must be {allowed}; got {value}"), 400)
-    return value, None
+MAX_CATEGORY_CHARS = 128
 
 
 def create_app(engine: Engine | None = None) -> Flask:
     """Build the app on `engine` (tests pass one; `serve` uses DATABASE_URL or the default)."""
     engine = engine or storage.get_engine()
-    app = Flask(__name__)
-    app.json.sort_keys = False  # keep the documented key order in responses
+    app = web.harden(Flask(__name__), openapi=openapi_spec())
 
     @app.get("/health")
     def health() -> Any:
@@ -44,28 +33,63 @@ def create_app(engine: Engine | None = None) -> Flask:
 
     @app.get("/books")
     def books() -> Any:
-        min_rating, error = _int_arg("min_rating", 0, 0, 5)
-        if error:
-            return error
-        limit, error = _int_arg("limit", config.DEFAULT_LIMIT, 1, config.MAX_LIMIT)
-        if error:
-            return error
-        category = request.args.get("category") or None
-        if category is not None and len(category) > 128:
-            return jsonify(
-                error=f"category must be at most 128 characters; got {len(category)}"
-            ), 400
-        assert min_rating is not None and limit is not None
+        min_rating = web.int_arg("min_rating", 0, 0, 5)
+        limit = web.int_arg("limit", config.DEFAULT_LIMIT, 1, config.MAX_LIMIT)
+        category = web.text_arg("category", MAX_CATEGORY_CHARS)
         rows = storage.query_books(engine, min_rating=min_rating, limit=limit, category=category)
         return jsonify(count=len(rows), limit=limit, min_rating=min_rating, books=rows)
 
     return app
 
 
-def serve(host: str = "127.0.0.1", port: int = 8000) -> None:
-    """Serve with waitress: a production WSGI server that also runs on Windows."""
-    from waitress import serve as waitress_serve
+def openapi_spec() -> dict[str, Any]:
+    """The OpenAPI 3 description served at /openapi.json (written by hand: keep it in step)."""
 
-    app = create_app()
-    print(f"Serving on http://{host}:{port}  (GET /health, GET /books?min_rating=4&limit=10)")
-    waitress_serve(app, host=host, port=port, threads=4)
+    def integer(name: str, low: int, high: int) -> dict[str, Any]:
+        schema = {"type": "integer", "minimum": low, "maximum": high}
+        return {"name": name, "in": "query", "schema": schema}
+
+    error = {"description": "refused", "content": {"application/json": {"schema": ERROR}}}
+    category = {"type": "string", "maxLength": MAX_CATEGORY_CHARS}
+    return {
+        "openapi": "3.0.3",
+        "info": {"title": f"{__package__} books API", "version": "0.1.0"},
+        "paths": {
+            "/health": {"get": {"responses": {"200": {"description": "the database answers"}}}},
+            "/books": {
+                "get": {
+                    "parameters": [
+                        integer("min_rating", 0, 5),
+                        integer("limit", 1, config.MAX_LIMIT),
+                        {"name": "category", "in": "query", "schema": category},
+                    ],
+                    "responses": {
+                        "200": {
+                            "description": "the best-rated books first",
+                            "content": {"application/json": {"schema": BOOKS}},
+                        },
+                        "400": error,
+                        "429": error,
+                    },
+                }
+            },
+        },
+    }
+
+
+ERROR = {"type": "object", "required": ["error"], "properties": {"error": {"type": "string"}}}
+BOOKS = {
+    "type": "object",
+    "required": ["count", "limit", "min_rating", "books"],
+    "properties": {
+        "count": {"type": "integer"},
+        "limit": {"type": "integer"},
+        "min_rating": {"type": "integer"},
+        "books": {"type": "array", "items": {"type": "object"}},
+    },
+}
+
+
+def serve(host: str = "127.0.0.1", port: int = 8000) -> None:
+    """Serve with waitress, hardened for public traffic (web.py)."""
+    web.serve(create_app, host, port, "(GET /health, GET /books?min_rating=4&limit=10)")

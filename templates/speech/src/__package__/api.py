@@ -3,11 +3,14 @@
     GET  /             the upload page; POST / (the page's form) shows the transcript
     POST /transcribe   multipart field "file" (or the raw audio as the body) -> JSON
     GET  /health       {"status": "ok", ...}
+    GET  /openapi.json this API described in OpenAPI 3
 
 Uploads are untrusted: they are read into memory only (never written to disk), capped at
-config.MAX_UPLOAD_BYTES (413 above) and config.MAX_SECONDS of audio (400 above, checked from
-the header before decoding), and decoded by soundfile alone (no ffmpeg or other program is
-started). Stereo is mixed down; other sample rates are resampled in numpy.
+config.MAX_UPLOAD_BYTES (413 above), and their header is checked before decoding (audio.py:
+encoding, sample rate, channels, and from audio.MIN_SECONDS to config.MAX_SECONDS of audio;
+400 outside, 415 for an encoding it does not decode). They are decoded by soundfile alone (no
+ffmpeg or other program is started). Stereo is mixed down; other sample rates are resampled in
+numpy. Every error of the API is JSON {"error": ...} (web.py).
 
 At startup the app loads the model `make train` saved in models/. Without one (a fresh clone
 or Docker image) it trains one (config.QUICK_TRAIN_STEPS steps, a minute or two on a laptop
@@ -27,7 +30,7 @@ from typing import Any
 from flask import Flask, Request, jsonify, render_template, request
 from werkzeug.exceptions import RequestEntityTooLarge
 
-from . import config
+from . import audio, config, web
 from .audio import AudioError, decode_upload
 from .inference import SILENCE_PEAK, Transcriber
 from .text import text_to_digits
@@ -94,7 +97,7 @@ def create_app(transcriber: Transcriber | None = None, model_dir: Path | None = 
     app = Flask(__name__)
     app.request_class = InMemoryRequest
     app.config["MAX_CONTENT_LENGTH"] = config.MAX_UPLOAD_BYTES
-    app.json.sort_keys = False
+    web.harden(app, openapi=openapi_spec())
 
     def too_large() -> str:
         return f"the upload is larger than {limits['max_mb']:g} MB"
@@ -136,7 +139,7 @@ def create_app(transcriber: Transcriber | None = None, model_dir: Path | None = 
         except RequestEntityTooLarge:
             return jsonify(error=too_large()), 413
         except AudioError as error:
-            return jsonify(error=str(error)), 400
+            return jsonify(error=str(error)), error.status
         except ModelNotReadyError as error:
             return jsonify(error=str(error)), 503
 
@@ -151,7 +154,8 @@ def create_app(transcriber: Transcriber | None = None, model_dir: Path | None = 
         except RequestEntityTooLarge:
             return render_template("index.html", result=None, error=too_large(), **limits), 413
         except AudioError as error:
-            return render_template("index.html", result=None, error=str(error), **limits), 400
+            page = render_template("index.html", result=None, error=str(error), **limits)
+            return page, error.status
         except ModelNotReadyError as error:
             return render_template("index.html", result=None, error=str(error), **limits), 503
         return render_template("index.html", result=result, error=None, **limits)
@@ -177,13 +181,61 @@ class ModelNotReadyError(Exception):
             )
 
 
-def serve(host: str = "127.0.0.1", port: int = 8000) -> None:
-    """Serve with waitress: a production WSGI server that also runs on Windows."""
-    from waitress import serve as waitress_serve
+def openapi_spec() -> dict[str, Any]:
+    """The OpenAPI 3 description served at /openapi.json (written by hand: keep it in step)."""
+    error = {"description": "refused", "content": {"application/json": {"schema": ERROR}}}
+    clip = {"type": "string", "format": "binary"}
+    form = {"type": "object", "required": ["file"], "properties": {"file": clip}}
+    return {
+        "openapi": "3.0.3",
+        "info": {"title": f"{__package__} speech-to-text API", "version": "0.1.0"},
+        "paths": {
+            "/health": {"get": {"responses": {"200": {"description": "the server is up"}}}},
+            "/transcribe": {
+                "post": {
+                    "description": (
+                        f"A clip of {audio.MIN_SECONDS:g} to {config.MAX_SECONDS:g} s, at"
+                        f" {audio.MIN_SAMPLE_RATE} to {audio.MAX_SAMPLE_RATE} Hz, at most"
+                        f" {audio.MAX_CHANNELS} channels: the form field 'file' or the raw body"
+                    ),
+                    "requestBody": {
+                        "required": True,
+                        "content": {
+                            "multipart/form-data": {"schema": form},
+                            "application/octet-stream": {"schema": clip},
+                        },
+                    },
+                    "responses": {
+                        "200": {
+                            "description": "the transcript",
+                            "content": {"application/json": {"schema": TRANSCRIPT}},
+                        },
+                        "400": error,
+                        "413": error,
+                        "415": error,
+                        "429": error,
+                        "503": error,
+                    },
+                }
+            },
+        },
+    }
 
-    logging.basicConfig(level=logging.INFO, format="%(levelname)s %(name)s: %(message)s")
-    app = create_app()
-    print(f"Serving on http://{host}:{port}  (upload page /, POST /transcribe, GET /health)")
-    waitress_serve(
-        app, host=host, port=port, threads=4, max_request_body_size=2 * config.MAX_UPLOAD_BYTES
-    )
+
+ERROR = {"type": "object", "required": ["error"], "properties": {"error": {"type": "string"}}}
+TRANSCRIPT = {
+    "type": "object",
+    "required": ["transcript", "digits", "silent", "input", "processing_s"],
+    "properties": {
+        "transcript": {"type": "string"},
+        "digits": {"type": "string", "nullable": True},
+        "silent": {"type": "boolean"},
+        "input": {"type": "object"},
+        "processing_s": {"type": "number"},
+    },
+}
+
+
+def serve(host: str = "127.0.0.1", port: int = 8000) -> None:
+    """Serve with waitress, hardened for public traffic (web.py)."""
+    web.serve(create_app, host, port, "(upload page /, POST /transcribe, GET /health)")

@@ -2,6 +2,9 @@
 
     GET /health          -> {"status": "ok", "model": ...}
     GET /forecast?h=12   -> the next 12 values; h defaults to config.HORIZON, 1..MAX_HORIZON
+    GET /openapi.json    -> this API described in OpenAPI 3
+
+Errors are JSON {"error": "..."} saying what was wrong and what is allowed (web.py).
 
 At startup the app loads the model that `make train` saved in models/. Without one (a fresh
 clone or Docker image) it fits Holt-Winters on the data at once, which takes well under a
@@ -15,9 +18,9 @@ from pathlib import Path
 from typing import Any
 
 import pandas as pd
-from flask import Flask, jsonify, request
+from flask import Flask, jsonify
 
-from . import config
+from . import config, web
 from .data import load_co2, load_series, season_length
 from .models import Forecaster, HoltWinters, load_model
 
@@ -48,8 +51,7 @@ def create_app(model: Forecaster | None = None, model_dir: Path | None = None) -
     # Forecast the longest allowed horizon once; each request returns a prefix of it.
     forecast: pd.Series = model.predict(config.MAX_HORIZON)
 
-    app = Flask(__name__)
-    app.json.sort_keys = False  # keep the documented key order in responses
+    app = web.harden(Flask(__name__), openapi=openapi_spec())
 
     @app.get("/health")
     def health() -> Any:
@@ -57,17 +59,7 @@ def create_app(model: Forecaster | None = None, model_dir: Path | None = None) -
 
     @app.get("/forecast")
     def forecast_route() -> Any:
-        raw = request.args.get("h")
-        allowed = f"an integer from 1 to {config.MAX_HORIZON}"
-        if raw is None:
-            h = config.HORIZON
-        else:
-            try:
-                h = int(raw)
-            except ValueError:
-                return jsonify(error=f"h must be {allowed}; got {raw!r}"), 400
-            if not 1 <= h <= config.MAX_HORIZON:
-                return jsonify(error=f"h must be {allowed}; got {h}"), 400
+        h = web.int_arg("h", config.HORIZON, 1, config.MAX_HORIZON)
         points = forecast.iloc[:h]
         return jsonify(
             model=model.name,
@@ -81,10 +73,58 @@ def create_app(model: Forecaster | None = None, model_dir: Path | None = None) -
     return app
 
 
-def serve(host: str = "127.0.0.1", port: int = 8000) -> None:
-    """Serve with waitress: a production WSGI server that also runs on Windows."""
-    from waitress import serve as waitress_serve
+def openapi_spec() -> dict[str, Any]:
+    """The OpenAPI 3 description served at /openapi.json (written by hand: keep it in step)."""
+    error = {"description": "refused", "content": {"application/json": {"schema": ERROR}}}
+    max_h = config.MAX_HORIZON
+    return {
+        "openapi": "3.0.3",
+        "info": {"title": f"{__package__} forecast API", "version": "0.1.0"},
+        "paths": {
+            "/health": {"get": {"responses": {"200": {"description": "the model is loaded"}}}},
+            "/forecast": {
+                "get": {
+                    "parameters": [
+                        {
+                            "name": "h",
+                            "in": "query",
+                            "description": "how many steps ahead",
+                            "schema": {"type": "integer", "minimum": 1, "maximum": max_h},
+                        }
+                    ],
+                    "responses": {
+                        "200": {
+                            "description": "the forecast",
+                            "content": {"application/json": {"schema": FORECAST}},
+                        },
+                        "400": error,
+                        "429": error,
+                    },
+                }
+            },
+        },
+    }
 
-    app = create_app()
-    print(f"Serving on http://{host}:{port}  (GET /health, GET /forecast?h={config.HORIZON})")
-    waitress_serve(app, host=host, port=port, threads=4)
+
+ERROR = {"type": "object", "required": ["error"], "properties": {"error": {"type": "string"}}}
+FORECAST = {
+    "type": "object",
+    "required": ["model", "h", "forecast"],
+    "properties": {
+        "model": {"type": "string"},
+        "h": {"type": "integer"},
+        "forecast": {
+            "type": "array",
+            "items": {
+                "type": "object",
+                "required": ["date", "value"],
+                "properties": {"date": {"type": "string"}, "value": {"type": "number"}},
+            },
+        },
+    },
+}
+
+
+def serve(host: str = "127.0.0.1", port: int = 8000) -> None:
+    """Serve with waitress, hardened for public traffic (web.py)."""
+    web.serve(create_app, host, port, f"(GET /health, GET /forecast?h={config.HORIZON})")
