@@ -111,13 +111,17 @@ beforeAll(async () => {
 afterAll(async () => {
   writeFileSync(REPORT, JSON.stringify({ date: new Date().toISOString(), load: readFileSync('/proc/loadavg', 'utf8').trim(), images: measured }, null, 2));
   indexServer?.close();
+  // The project images are 1-2 GB each: keep the stand-ins and BuildKit's cache, not these.
+  if (builtTags.size) await docker(['rmi', '-f', ...builtTags]).catch(() => undefined);
   if (startedEngine) await run('bash', [ENGINE, 'stop'], { cwd: REPO });
 });
 
 // --- building, running, probing ---------------------------------------------------------------------
 
 /** `docker build` of a project; with the local torch index when the project pins torch. */
+const builtTags = new Set<string>();
 async function build(project: string, tag: string): Promise<{ s: number; log: string }> {
+  builtTags.add(tag);
   const args = ['build', '--progress=plain', '-t', tag];
   if (torchIndex && /"torch==/.test(readFileSync(join(project, 'pyproject.toml'), 'utf8'))) {
     args.push('--network=host', '--build-arg', `PIP_EXTRA_INDEX_URL=${torchIndex}`);
@@ -305,16 +309,22 @@ async function proveImage(kind: string, project: string, tag: string, options: s
   }
 }
 
+/**
+ * A build (up to 6 min here under load), then the speech server's training at startup (up to
+ * 6 min) or cv's one-off training: more than the e2e project's 15-minute default on a busy machine.
+ */
+const IMAGE_TIMEOUT = 1_800_000;
+
 describe.sequential('Docker images of every project', () => {
   for (const { kind, variant } of PROJECTS) {
     it(`${kind}: the default image builds, caches its dependencies, runs as non-root, turns healthy and answers`, async () => {
       const project = await generate(kind, `${kind}-image`, []);
       await proveImage(kind, project, `${kind}-image:latest`, 'defaults', true);
-    });
+    }, IMAGE_TIMEOUT);
     it(`${kind} ${variant.join(' ')}: builds, runs as non-root, turns healthy and answers`, async () => {
       const project = await generate(kind, `${kind}-variant`, variant);
       await proveImage(kind, project, `${kind}-variant:latest`, variant.join(' '), false);
-    });
+    }, IMAGE_TIMEOUT);
   }
 });
 
