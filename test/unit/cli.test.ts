@@ -143,3 +143,23 @@ describe('a newcomer at the command line', () => {
     expect(text).toContain('powershell -ExecutionPolicy Bypass -File scripts\\setup.ps1\n  .venv\\Scripts\\python -m pytest\n  .venv\\Scripts\\python -m co2_lab train');
   });
 });
+
+describe('small things a newcomer sees', () => {
+  it('lists the projects in the picker one line each, within 80 columns', async () => {
+    const { shorten } = await import('../../generators/app/index.js');
+    const { PROJECTS } = await import('../../cli/projects.js');
+    for (const [kind, definition] of Object.entries(PROJECTS)) {
+      // inquirer draws "❯ " before the highlighted choice.
+      expect(`❯ ${kind.padEnd(11)} ${shorten(definition.summary, 64)}`.length).toBeLessThanOrEqual(80);
+    }
+    expect(shorten('one two three four', 12)).toBe('one two…');
+  });
+
+  it('prints real defaults in make help, not $(HOST):$(PORT)', async () => {
+    const made = await mlportfolio('timeseries', '--skip-install');
+    expect(made.exitCode, made.stderr).toBe(0);
+    const help = await execa('make', ['help'], { cwd: join(cwd, 'timeseries-forecaster') });
+    expect(help.stdout).toMatch(/serve +Start the web API \(HOST=127\.0\.0\.1 PORT=8000 unless given\)/);
+    expect(help.stdout).not.toContain('$(');
+  });
+});
