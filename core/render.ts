@@ -46,6 +46,14 @@ export function templateContext(definition: ProjectDefinition, answers: Answers)
   context.requiresPython = `>=${pythons[0]},<${highest.split('.')[0]}.${Number(highest.split('.')[1]) + 1}`;
   context.pythonRange = `${pythons[0]} to ${highest}`;
   context.ciPythons = [...new Set([pythons[0]!, String(answers.python), highest])].sort((a, b) => Number(a.split('.')[1]) - Number(b.split('.')[1]));
+  // The README's results section before the first `make train` (src/<pkg>/report.py rewrites
+  // what lies between the markers from the run).
+  context.results = [
+    '<!-- results:start -->',
+    'No results yet: `make train` fills this section from your own run, with its scores against the',
+    'baseline, its figures, the run id, the hardware it ran on and the git commit.',
+    '<!-- results:end -->',
+  ].join('\n');
   const sources = fragmentSources(definition.kind);
   context.fragments = {
     makefile: renderOptional(sources.makefile, context),

@@ -7,7 +7,7 @@
 import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { beforeAll, describe, expect, it } from 'vitest';
-import { checkKit, commitAll, expectAllPassed, expectSampleReproducible, freshDir, generateSample, make, mlportfolio, REPO, run, runCiTestJob, serving, trackedRuns, tree, upload, withPage } from './support.js';
+import { checkKit, commitAll, expectAllPassed, expectReportFromRun, expectSampleReproducible, freshDir, generateSample, make, mlportfolio, REPO, run, runCiTestJob, serving, trackedRuns, tree, upload, withPage } from './support.js';
 import { expectSurvivesHostileInput } from './hostile.js';
 
 const CLASSES = ['circle', 'square', 'triangle', 'cross'];
@@ -61,12 +61,16 @@ describe.sequential('cv sample (anchor-free detector, MLflow, Docker, CI)', () =
     expect(train.metrics.steps_per_second).toBeGreaterThan(0);
     expect(loss.length).toBeGreaterThan(5);
     expect(loss.at(-1)!).toBeLessThan(loss[0]! / 3);
-    expect(train.artifacts).toEqual(expect.arrayContaining(['example_prediction.png', 'metrics.json', 'model.pt']));
+    expect(train.artifacts).toEqual(expect.arrayContaining(['detections.png', 'ap_per_class.png', 'results.json', 'example_prediction.png', 'metrics.json', 'model.pt']));
     expect(train.commit).toBe(head);
+    // The README shows this run's mAP and AP per class, read back from MLflow, and its figures.
+    const section = await expectReportFromRun(project, train.id);
+    expect(section).toContain(`| mAP@0.5 | **${train.metrics.map50!.toFixed(3)}** |`);
+    for (const name of CLASSES) expect(section).toContain(`| AP@0.5 ${name} | ${train.metrics[`ap50_${name}`]!.toFixed(3)} |`);
 
     const evaluated = await make(project, 'evaluate');
     expect(evaluated.all).toContain(`mAP@0.5 on validation (200 images): ${train.metrics.map50!.toFixed(3)}`);
-    expect((await git('status', '--porcelain')).stdout).toBe(''); // models/, mlflow.db are ignored
+    expect((await git('status', '--porcelain')).stdout).not.toMatch(/models\/|mlflow|mlruns/); // ignored
   });
 
   it('serves the trained model: annotated PNG, JSON boxes, and refusals with 400/413', async () => {

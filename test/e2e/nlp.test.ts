@@ -7,7 +7,7 @@
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { beforeAll, describe, expect, it } from 'vitest';
-import { checkKit, expectAllPassed, expectSampleReproducible, freshDir, generateSample, make, mlportfolio, REPO, run, runCiTestJob, serving, type TrackedRun, trackedRuns, tree, withPage } from './support.js';
+import { checkKit, commitAll, expectAllPassed, expectReportFromRun, expectSampleReproducible, freshDir, generateSample, make, mlportfolio, REPO, run, runCiTestJob, serving, type TrackedRun, trackedRuns, tree, withPage } from './support.js';
 import { expectSurvivesHostileInput } from './hostile.js';
 
 /** SHA-256 of the data files, computed the way the project does (data.data_hash). */
@@ -21,7 +21,7 @@ async function trainRun(project: string, pkg: string): Promise<TrackedRun> {
   expect(train.status).toBe('FINISHED');
   const hash = (await run(python, ['-c', DATA_HASH(pkg)], { cwd: project })).stdout.trim();
   expect(train.params.data_sha256).toBe(hash);
-  expect(train.artifacts).toEqual(expect.arrayContaining(['confusion_matrix.png', 'metadata.json']));
+  expect(train.artifacts).toEqual(expect.arrayContaining(['confusion_matrix.png', 'f1_per_intent.png', 'results.json', 'metadata.json']));
   return train;
 }
 
@@ -61,6 +61,7 @@ describe.sequential('nlp sample (the defaults: scikit-learn, NLTK, no maps, MLfl
   });
 
   it('trains to at least 0.9 held-out accuracy and logs metrics, the data hash and the confusion matrix to MLflow', async () => {
+    await commitAll(project);
     const trained = await make(project, 'train');
     expect(trained.all).toMatch(/Held-out: accuracy/);
     const train = await trainRun(project, 'intent_chatbot');
@@ -71,6 +72,10 @@ describe.sequential('nlp sample (the defaults: scikit-learn, NLTK, no maps, MLfl
     expect(train.metrics.macro_f1).toBeGreaterThanOrEqual(0.9);
     expect(train.metrics.out_of_scope_fallback_rate).toBeGreaterThanOrEqual(0.8);
     expect(Object.keys(train.metrics).filter((key) => key.startsWith('f1_')).length).toBeGreaterThanOrEqual(12);
+    // The README shows this run's held-out scores, read back from MLflow, and its figures.
+    const section = await expectReportFromRun(project, train.id);
+    expect(section).toContain(`| accuracy | ${train.metrics.accuracy!.toFixed(3)} |`);
+    expect(section).toContain(`| macro-F1 | ${train.metrics.macro_f1!.toFixed(3)} |`);
     await make(project, 'evaluate');
   });
 

@@ -11,7 +11,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { execa, type ResultPromise } from 'execa';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { checkKit, expectAllPassed, expectSampleReproducible, freshDir, generateSample, make, mlportfolio, REPO, run, runCiTestJob, serving, tool, type TrackedRun, trackedRuns, tree, workflowRuns } from './support.js';
+import { checkKit, commitAll, expectAllPassed, expectReportFromRun, expectSampleReproducible, freshDir, generateSample, make, mlportfolio, REPO, run, runCiTestJob, serving, tool, type TrackedRun, trackedRuns, tree, workflowRuns } from './support.js';
 import { expectSurvivesHostileInput } from './hostile.js';
 
 /** Rows in the project's database, through the project's own storage module. */
@@ -44,7 +44,7 @@ function expectTrainedRuns(runs: TrackedRun[], library: string): void {
   for (const key of ['rf_n_estimators', 'rf_max_features', 'rf_min_samples_leaf', 'rf_ccp_alpha']) {
     expect(train!.params, key).toHaveProperty(key);
   }
-  expect(train!.artifacts).toEqual(expect.arrayContaining(['predictions.png', 'metadata.json', 'summary.json', 'model']));
+  expect(train!.artifacts).toEqual(expect.arrayContaining(['prices.png', 'predictions.png', 'importances.png', 'results.json', 'metadata.json', 'summary.json', 'model']));
   expect(runs.filter((r) => r.parent && r.name === 'rf-candidate').length).toBe(16); // one nested run per grid point
 }
 
@@ -76,13 +76,22 @@ describe.sequential('scraper sample (the defaults: requests, SQLite, MLflow, Doc
   });
 
   it('trains on an empty database by crawling the demo catalogue first, and logs crawl and model figures', async () => {
+    await commitAll(project);
     const trained = await make(project, 'train');
     expect(trained.all).toMatch(/database is empty: crawling the synthetic demo catalogue/);
     expect(trained.all).toMatch(/290 items, 0 errors, 10 blocked by robots\.txt/);
     expect(trained.all).toMatch(/random forest\s+\d/);
     const { stdout } = await run(join(project, '.venv/bin/python'), ['-c', COUNT_ROWS('books_scraper')], { cwd: project });
     expect(stdout.trim()).toBe('sqlite 290 290');
-    expectTrainedRuns(await trackedRuns(project), 'requests');
+    const runs = await trackedRuns(project);
+    expectTrainedRuns(runs, 'requests');
+    // The README shows this run's held-out scores, read back from MLflow, and its three figures.
+    const train = runs.find((r) => r.name === 'train' && !r.parent)!;
+    const section = await expectReportFromRun(project, train.id);
+    const m = train.metrics;
+    expect(section).toContain(`| **random forest** | ${m.test_mae!.toFixed(2)} | ${m.test_rmse!.toFixed(2)} | ${m.test_r2!.toFixed(2)} |`);
+    expect(section).toContain(`| baseline: mean price | ${m.baseline_mae!.toFixed(2)} |`);
+    expect(section).toContain('290 books in 10 categories');
 
     // A second demo crawl updates the same rows and appends to the price history.
     await make(project, 'demo');

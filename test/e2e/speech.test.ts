@@ -6,7 +6,7 @@
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { beforeAll, describe, expect, it } from 'vitest';
-import { checkKit, commitAll, expectAllPassed, expectSampleReproducible, freshDir, generateSample, make, mlportfolio, REPO, run, runCiTestJob, serving, trackedRuns, tree, upload, withPage } from './support.js';
+import { checkKit, commitAll, expectAllPassed, expectReportFromRun, expectSampleReproducible, freshDir, generateSample, make, mlportfolio, REPO, run, runCiTestJob, serving, trackedRuns, tree, upload, withPage } from './support.js';
 import { expectSurvivesHostileInput } from './hostile.js';
 
 interface Transcript {
@@ -82,9 +82,13 @@ describe.sequential('speech sample (the defaults: GRU, librosa, MLflow, Docker, 
     expect(train!.history.ctc_loss!).toHaveLength(6);
     expect(train!.history.ctc_loss!.at(-1)!).toBeLessThan(train!.history.ctc_loss![0]! / 10);
     expect(train!.tags.example_transcript).toMatch(/^[a-z ]+ -> [a-z ]*$/);
-    expect(train!.artifacts).toEqual(expect.arrayContaining(['training.png', 'model.pt', 'model.json', 'examples.txt']));
+    expect(train!.artifacts).toEqual(expect.arrayContaining(['training.png', 'spectrogram.png', 'results.json', 'model.pt', 'model.json', 'examples.txt']));
     expect(train!.commit).toBe(head);
-    expect((await git('status', '--porcelain')).stdout).toBe('');
+    // The README shows this run's error rates, read back from MLflow, and its two figures.
+    const section = await expectReportFromRun(project, train!.id);
+    expect(section).toContain(`| character error rate (CER) | ${train!.metrics.final_cer!.toFixed(4)} |`);
+    expect(section).toContain(`| word error rate (WER) | ${train!.metrics.final_wer!.toFixed(4)} |`);
+    expect((await git('status', '--porcelain')).stdout).not.toMatch(/models\/|mlflow|mlruns/);
   });
 
   it('serves transcripts over HTTP and on the upload page in a real browser', async () => {

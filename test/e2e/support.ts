@@ -127,6 +127,7 @@ runs = []
 for experiment in client.search_experiments():
     for r in client.search_runs([experiment.experiment_id]):
         runs.append({
+            "id": r.info.run_id,
             "experiment": experiment.name,
             "name": r.info.run_name,
             "status": r.info.status,
@@ -143,6 +144,7 @@ print(json.dumps(runs))
 
 /** One MLflow run as a generated project logged it, read back with MlflowClient. */
 export interface TrackedRun {
+  id: string;
   experiment: string;
   name: string;
   status: string;
@@ -161,6 +163,39 @@ export interface TrackedRun {
 export async function trackedRuns(project: string, env: Record<string, string> = {}): Promise<TrackedRun[]> {
   const { stdout } = await run(join(project, '.venv/bin/python'), ['-c', READ_RUNS], { cwd: project, env });
   return JSON.parse(stdout) as TrackedRun[];
+}
+
+/** Width and height of a PNG file, or an error when it is not one. */
+function pngSize(path: string): { width: number; height: number } {
+  const bytes = readFileSync(path);
+  if (!bytes.subarray(0, 8).equals(Buffer.from([0x89, 0x50, 0x4e, 0x47, 0x0d, 0x0a, 0x1a, 0x0a]))) throw new Error(`${path} is not a PNG file`);
+  return { width: bytes.readUInt32BE(16), height: bytes.readUInt32BE(20) };
+}
+
+/**
+ * After `make train`: the README's results section comes from the tracked run `runId` (when there
+ * is one), every figure it shows is a real PNG of a readable size in reports/figures/, and the
+ * report is all that training added to git (nothing from models/ or the tracking store).
+ * Returns the results section for the project's own checks of its numbers.
+ */
+export async function expectReportFromRun(project: string, runId: string | undefined): Promise<string> {
+  const readme = readFileSync(join(project, 'README.md'), 'utf8');
+  const section = readme.split('<!-- results:start -->')[1]?.split('<!-- results:end -->')[0] ?? '';
+  expect(section).not.toContain('No results yet');
+  expect(section).toContain(runId ? `run \`${runId}\`` : '(not tracked');
+  const figures = [...section.matchAll(/!\[[^\]]+\]\(([^)]+)\)/g)].map((match) => match[1]!);
+  expect(figures.length).toBeGreaterThanOrEqual(2);
+  for (const figure of figures) {
+    expect(figure.startsWith('reports/figures/')).toBe(true);
+    const { width, height } = pngSize(join(project, figure));
+    expect(width, figure).toBeGreaterThanOrEqual(500);
+    expect(height, figure).toBeGreaterThanOrEqual(350);
+    expect(width * height, figure).toBeLessThan(4_000_000);
+  }
+  const status = await run('git', ['status', '--porcelain', '--untracked-files=all'], { cwd: project });
+  const changed = status.stdout.split('\n').filter(Boolean).map((line) => line.slice(3)).sort();
+  expect(changed).toEqual(['README.md', 'reports/results.json', ...figures].sort());
+  return section;
 }
 
 /**

@@ -6,7 +6,7 @@ import { readdirSync, readFileSync } from 'node:fs';
 import { execa } from 'execa';
 import { join } from 'node:path';
 import { beforeAll, describe, expect, it } from 'vitest';
-import { checkKit, commitAll, expectAllPassed, expectSampleReproducible, freshDir, generateSample, make, mlportfolio, poll, runCiTestJob, serving, trackedRuns, tree, withoutUv } from './support.js';
+import { checkKit, commitAll, expectAllPassed, expectReportFromRun, expectSampleReproducible, freshDir, generateSample, make, mlportfolio, poll, runCiTestJob, serving, trackedRuns, tree, withoutUv } from './support.js';
 import { expectSurvivesHostileInput } from './hostile.js';
 
 describe.sequential('timeseries sample (the defaults: MLflow, Docker, CI)', () => {
@@ -43,8 +43,20 @@ describe.sequential('timeseries sample (the defaults: MLflow, Docker, CI)', () =
     expect(main.artifacts.some((path) => path.endsWith('.png') || path.includes('plot'))).toBe(true);
     expect(runs.filter((r) => r.parent === undefined).length).toBeLessThan(runs.length); // nested tuning runs
     expect(main.commit).toBe(head);
-    // What training wrote (mlflow.db, mlruns/, models/) is ignored by the generated .gitignore.
-    expect((await git('status', '--porcelain')).stdout).toBe('');
+    expect(main.artifacts).toEqual(expect.arrayContaining(['forecast.png', 'backtest.png', 'results.json']));
+    // The README's results are this run's numbers, read back from MLflow; training added only
+    // the report to git (mlflow.db, mlruns/ and models/ are ignored).
+    const section = await expectReportFromRun(project, main.id);
+    for (const model of ['seasonal_naive', 'holt_winters', 'sarima', 'random_forest']) {
+      expect(section).toContain(` ${main.metrics[`${model}_mase`]!.toFixed(3)} |`);
+    }
+    expect(section).toContain(`MASE ${main.metrics.best_mase!.toFixed(2)} against ${naive!.toFixed(2)}`);
+    expect(section).toContain(`commit \`${head.slice(0, 10)}\``);
+    expect((await git('status', '--porcelain')).stdout).not.toMatch(/models\/|mlflow|mlruns/);
+    // make report alone rewrites the same bytes from reports/results.json.
+    const readme = readFileSync(join(project, 'README.md'));
+    expect((await make(project, 'report')).all).toContain('already up to date');
+    expect(readFileSync(join(project, 'README.md')).equals(readme)).toBe(true);
   });
 
   it('serves forecasts over HTTP with make serve, bounds enforced', async () => {
@@ -105,6 +117,10 @@ describe.sequential('timeseries without tracking or Docker', () => {
     expectAllPassed(String(tested.all));
     const trained = await make(project, 'train');
     expect(String(trained.all)).toMatch(/MASE/i);
+    // Untracked, the README still gets this run's results, and says there is no run to open.
+    const readme = readFileSync(join(project, 'README.md'), 'utf8');
+    expect(readme).toContain('(not tracked, ');
+    expect(readme).toContain('![Forecast vs actual over the latest backtest fold](reports/figures/forecast.png)');
   });
 
   it('has a workflow that actionlint and shellcheck accept', async () => {

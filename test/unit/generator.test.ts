@@ -9,7 +9,7 @@ import { planFor } from '../../core/render.js';
 import { PROJECT_KINDS, PROJECTS } from '../../cli/projects.js';
 import { listTemplateFiles, TEMPLATES_ROOT } from '../../core/templates.js';
 import { optionsDoc } from '../../cli/docs.js';
-import { generatorFile, runProject, writtenFiles } from './helpers.js';
+import { generatorFile, rendered, runProject, writtenFiles } from './helpers.js';
 
 const defaultsOf = (kind: string): Answers =>
   Object.fromEntries(schemaOf(PROJECTS[kind]!).map((s) => [s.name, s.default]));
@@ -250,5 +250,42 @@ describe('option values named in templates', () => {
       }
     }
     expect(compared).toBeGreaterThan(0);
+  });
+});
+
+describe('generated files speak about the user\'s project', () => {
+  // Text about the machine, tests or measurements of this generator's developers has no place in a
+  // user's repository, nor a placeholder author where git knows the real one.
+  const OURS = [
+    /\b2-core\b|\btwo-core\b/i,
+    /\bbusy (?:\d-core )?(?:machine|cpu)\b/i,
+    /\bour (?:own )?(?:machine|tests?|measurements?|runs?)\b/i,
+    /\bother jobs\b/i,
+    /\bmeasured on (?:a|an|our|this)\b/i,
+    /\bgenerator's own\b/i,
+    /\bno status badge\b/i,
+  ];
+  it.each(PROJECT_KINDS)('%s: no phrase about our machine or tests, for any option value, and no "Your Name"', (kind) => {
+    const schema = schemaOf(PROJECTS[kind]!);
+    const variations: Answers[] = [{}];
+    for (const spec of schema) {
+      const values = spec.type === 'choice' ? spec.choices.map((c) => c.value) : spec.type === 'boolean' ? [true, false] : [];
+      for (const value of values) variations.push({ [spec.name]: value });
+    }
+    for (const answers of variations) {
+      for (const [path, text] of Object.entries(rendered(kind, { ...answers, author: 'Ada Lovelace', email: 'ada@example.org', year: 2026 }))) {
+        for (const phrase of OURS) expect(text.match(phrase)?.[0], `${kind} ${JSON.stringify(answers)}: ${path}`).toBeUndefined();
+        expect(text, `${kind}: ${path}`).not.toContain('Your Name');
+      }
+    }
+  });
+
+  it('starts every README with no results, saying how to get them', () => {
+    for (const kind of PROJECT_KINDS) {
+      const readme = rendered(kind, { year: 2026 })['README.md']!;
+      const section = readme.split('<!-- results:start -->')[1]!.split('<!-- results:end -->')[0]!;
+      expect(section).toContain('`make train` fills this section from your own run');
+      expect(section, kind).not.toMatch(/\d\.\d/); // no numbers before the user's own run
+    }
   });
 });

@@ -26,7 +26,7 @@ matplotlib.use("Agg")
 settings.register_profile(
     "quick",
     max_examples=25,
-    deadline=None,  # a model call can be slow on a busy machine; slowness is not a failure here
+    deadline=None,  # a model call can be slow when the CPU is shared; slowness is not a failure
     derandomize=True,
     database=None,  # nothing written to .hypothesis/
     suppress_health_check=[HealthCheck.too_slow],

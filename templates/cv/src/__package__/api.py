@@ -117,7 +117,13 @@ def _load_or_train(model_dir: Path) -> Predictor:
     seconds = config.STARTUP_TRAIN_SECONDS
     print(f"No model in {model_dir}: training a quick one for {seconds:.0f} s", flush=True)
     model, classes, report = train(
-        max_seconds=seconds, model_dir=None, track=False, verbose=False, n_train=300, n_val=8
+        max_seconds=seconds,
+        model_dir=None,
+        reports_dir=None,
+        track=False,
+        verbose=False,
+        n_train=300,
+        n_val=8,
     )
     print(
         f"Quick model ready: mAP@0.5 {report.map50:.2f} after {report.steps} steps; "

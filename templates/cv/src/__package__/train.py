@@ -18,12 +18,14 @@ import time
 from contextlib import nullcontext
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 import torch
+from matplotlib.figure import Figure
 from PIL import Image
 
-from . import __version__, config, tracking
+from . import __version__, config, report, tracking
 from .data import CLASSES, Sample, load_dataset, synthetic_shapes
 from .draw import draw_detections
 from .metrics import mean_average_precision
@@ -32,6 +34,8 @@ from .predict import CHECKPOINT_FILE, detections_from, load_checkpoint
 
 METRICS_FILE = "metrics.json"
 EXAMPLE_FILE = "example_prediction.png"
+DETECTIONS_FILE = "detections.png"
+AP_FILE = "ap_per_class.png"
 
 
 @dataclass
@@ -105,9 +109,10 @@ def evaluate_samples(model, samples: list[Sample], classes: list[str], device: t
 
 
 def example_image(
-    samples: list[Sample], predictions, classes: list[str], n: int = 4
+    samples: list[Sample], predictions, classes: list[str], n: int = 4, columns: int = 4
 ) -> Image.Image:
-    """The first ``n`` validation images, enlarged 2x, with their detections drawn, side by side."""
+    """The first ``n`` validation images, enlarged 2x, with their detections drawn, in rows of
+    ``columns``."""
     tiles = []
     for sample, pred in list(zip(samples, predictions, strict=False))[:n]:
         image = Image.fromarray(sample.image)
@@ -115,12 +120,55 @@ def example_image(
         keep = pred["scores"] >= config.SCORE_THRESHOLD
         found = detections_from({k: v[keep] for k, v in pred.items()}, classes, scale=2.0)
         tiles.append(draw_detections(image, found, classes))
-    sheet = Image.new("RGB", (sum(t.width for t in tiles), max(t.height for t in tiles)), "white")
-    x = 0
-    for tile in tiles:
-        sheet.paste(tile, (x, 0))
-        x += tile.width
+    width, height = tiles[0].size  # every tile has the same size
+    rows = -(-len(tiles) // columns)  # ceiling division
+    sheet = Image.new("RGB", (width * min(columns, len(tiles)), height * rows), "white")
+    for i, tile in enumerate(tiles):
+        sheet.paste(tile, ((i % columns) * width, (i // columns) * height))
     return sheet
+
+
+def ap_figure(per_class: dict[str, float | None], map50: float) -> Figure:
+    """AP@0.5 of each class on the validation images: which shapes the model still misses."""
+    names = list(per_class)
+    fig = Figure(figsize=(7, 3.8), layout="constrained")
+    ax = fig.add_subplot()
+    ax.bar(names, [per_class[name] or 0.0 for name in names])
+    ax.axhline(map50, color="black", ls="--", lw=1, label=f"mAP@0.5 {map50:.3f}")
+    ax.set_ylim(0, 1)
+    ax.set_ylabel("AP@0.5 (1 is perfect)")
+    ax.set_title("Validation AP@0.5 per class")
+    ax.grid(axis="y", alpha=0.3)
+    ax.legend(loc="lower right")
+    return fig
+
+
+def results_for_readme(outcome: TrainReport, params: dict[str, Any]) -> report.Results:
+    """The README's view of this run: mAP@0.5 and AP per class on unseen validation images."""
+    rows = [["mAP@0.5", f"**{outcome.map50:.3f}**"]]
+    rows += [
+        [f"AP@0.5 {name}", "-" if ap is None else f"{ap:.3f}"]
+        for name, ap in outcome.per_class.items()
+    ]
+    rows.append(["training speed", f"{outcome.steps_per_second:.1f} steps/s on {outcome.device}"])
+    return report.Results(
+        headline=(
+            f"The {params['model']} model finds the objects in {params['val_images']} validation"
+            f" images it never trained on with mAP@0.5 of {outcome.map50:.3f}"
+            " (1 would be every object found, with no false alarm)."
+        ),
+        columns=["validation metric", "value"],
+        rows=rows,
+        figures={
+            DETECTIONS_FILE: "Detections on validation images",
+            AP_FILE: "Validation AP@0.5 per class",
+        },
+        notes=[
+            f"Trained from {params['start_from']} on {params['data']}"
+            f" ({params['train_images']} images of {params['image_size']} px):"
+            f" {outcome.steps} steps of {params['batch_size']} images.",
+        ],
+    )
 
 
 def load_data(data: str | None, n_train: int, n_val: int, seed: int, size: int):
@@ -145,16 +193,19 @@ def train(
     seed: int = config.SEED,
     data: str | None = None,
     model_dir: Path | None = config.MODEL_DIR,
+    reports_dir: Path | None = report.REPORTS_DIR,
     max_seconds: float | None = None,
     track: bool = True,
     verbose: bool = True,
     log_every: int = 25,
 ) -> tuple[torch.nn.Module, list[str], TrainReport]:
-    """Train the model; save it to ``model_dir`` (None: keep it in memory only).
+    """Train the model; save it to ``model_dir`` (None: keep it in memory only) and the
+    README's results and figures to ``reports_dir`` (None: write none).
 
     ``max_seconds`` stops early when time runs out (how `serve` trains a quick model when there
     is no checkpoint). ``track=False`` logs nothing to the experiment tracker.
     """
+    began = time.perf_counter()
     seed_everything(seed)
     device = pick_device()
     size = config.IMAGE_SIZE
@@ -189,7 +240,7 @@ def train(
         print(f"  starting from {start_from}")
 
     run = tracking.start_run("train") if track else nullcontext()
-    with run:
+    with run as run_id:
         if track:
             tracking.log_params(params)
         losses: list[float] = []
@@ -222,7 +273,7 @@ def train(
         seconds = time.perf_counter() - start
 
         map50, per_class, predictions = evaluate_samples(model, val_set, classes, device)
-        report = TrainReport(
+        outcome = TrainReport(
             map50=map50,
             per_class=per_class,
             steps=done,
@@ -233,7 +284,7 @@ def train(
         )
         if verbose:
             _print_metrics(map50, per_class, f"validation ({len(val_set)} images)")
-            print(f"{done} steps in {seconds:.1f} s ({report.steps_per_second:.1f} steps/s)")
+            print(f"{done} steps in {seconds:.1f} s ({outcome.steps_per_second:.1f} steps/s)")
         metrics = {"map50": map50, "train_seconds": seconds, "steps_per_second": done / seconds}
         metrics |= {f"ap50_{name}": ap for name, ap in per_class.items() if ap is not None}
         if track:
@@ -261,14 +312,30 @@ def train(
                 "torch": torch.__version__,
             }
             (model_dir / METRICS_FILE).write_text(json.dumps(summary, indent=2) + "\n", "utf-8")
-            report.checkpoint, report.example = checkpoint, example
+            outcome.checkpoint, outcome.example = checkpoint, example
             if track:
                 tracking.log_artifact(example)
                 tracking.log_artifact(model_dir / METRICS_FILE)
                 tracking.log_artifact(checkpoint)
             if verbose:
                 print(f"Saved {checkpoint}, {example} and {model_dir / METRICS_FILE}")
-    return model, classes, report
+        if reports_dir is not None:
+            figures_dir = Path(reports_dir) / "figures"
+            figures_dir.mkdir(parents=True, exist_ok=True)
+            grid = example_image(val_set, predictions, classes, n=8, columns=4)
+            grid.save(figures_dir / DETECTIONS_FILE)
+            fig = ap_figure(per_class, map50)
+            fig.savefig(figures_dir / AP_FILE, dpi=110)
+            results = results_for_readme(outcome, params)
+            results.run_id = run_id or ""
+            results.seconds = time.perf_counter() - began
+            results.hardware = report.hardware(device.type)
+            path = report.save(results, reports_dir)
+            if track:
+                tracking.log_artifact(figures_dir / DETECTIONS_FILE)
+                tracking.log_figure(fig, AP_FILE)
+                tracking.log_artifact(path)
+    return model, classes, outcome
 
 
 def evaluate(

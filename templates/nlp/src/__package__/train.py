@@ -8,6 +8,8 @@ Metrics (all on heldout.yml, which training never sees):
 - out_of_scope_fallback_rate: share of nonsense messages that do fall back (higher is better);
 - a confusion-matrix image.
 The data files' SHA-256 is logged as a parameter, so every run names the exact data it used.
+The figures go to reports/figures/ and the numbers to reports/results.json, from which
+`make report` fills the README's results section.
 """
 
 from __future__ import annotations
@@ -24,13 +26,22 @@ import numpy as np
 from matplotlib.figure import Figure
 from sklearn.metrics import accuracy_score, confusion_matrix, f1_score
 
-from . import __version__, config, tracking
+from . import __version__, config, report, tracking
 from .bot import fit_classifier
 from .components import IntentClassifier, TextProcessor
 from .data import Heldout, data_hash, load_heldout, load_intents
 
 METADATA_FILE = "metadata.json"
 CONFUSION_FILE = "confusion_matrix.png"
+F1_FILE = "f1_per_intent.png"
+# How the README names the libraries.
+NAMES = {
+    "sklearn": "scikit-learn",
+    "torch": "PyTorch",
+    "keras": "Keras",
+    "nltk": "NLTK",
+    "spacy": "spaCy",
+}
 
 
 @dataclass
@@ -100,6 +111,62 @@ def confusion_figure(evaluation: Evaluation) -> Figure:
     return fig
 
 
+def f1_figure(evaluation: Evaluation) -> Figure:
+    """F1 of each intent on the held-out split: which intents the model still confuses."""
+    labels = sorted(evaluation.labels, key=lambda label: evaluation.metrics[f"f1_{label}"])
+    fig = Figure(figsize=(7, 1.2 + 0.35 * len(labels)), layout="constrained")
+    ax = fig.add_subplot()
+    ax.barh(labels, [evaluation.metrics[f"f1_{label}"] for label in labels])
+    ax.set_xlim(0, 1)
+    ax.set_xlabel("F1 on held-out messages (1 is perfect)")
+    ax.set_title("Held-out F1 per intent")
+    ax.grid(axis="x", alpha=0.3)
+    return fig
+
+
+def results_for_readme(
+    evaluation: Evaluation, heldout: Heldout, majority: str, name: str, text: str
+) -> report.Results:
+    """The README's view of this run: the classifier next to always guessing one intent."""
+    m = evaluation.metrics
+    name, text = NAMES.get(name, name), NAMES.get(text, text)
+    guess = [majority] * len(heldout.labels)
+    baseline = {
+        "accuracy": accuracy_score(heldout.labels, guess),
+        "macro_f1": f1_score(
+            heldout.labels, guess, labels=evaluation.labels, average="macro", zero_division=0
+        ),
+    }
+    rows = [
+        ["accuracy", f"{m['accuracy']:.3f}", f"{baseline['accuracy']:.3f}"],
+        ["macro-F1", f"{m['macro_f1']:.3f}", f"{baseline['macro_f1']:.3f}"],
+        ["in-scope messages falling back", f"{m['fallback_rate']:.3f}", "-"],
+    ]
+    if "out_of_scope_fallback_rate" in m:
+        total = len(heldout.out_of_scope)
+        caught = round(m["out_of_scope_fallback_rate"] * total)
+        rows.append(["nonsense messages falling back", f"{caught} of {total}", "-"])
+    mistakes = [f'"{said}" ({true}, taken for {got})' for said, true, got in evaluation.mistakes]
+    return report.Results(
+        headline=(
+            f"The {name} classifier gets the intent of {m['accuracy']:.1%} of held-out"
+            f" messages right, against {baseline['accuracy']:.1%} for always guessing"
+            f" the most common intent."
+        ),
+        columns=["held-out metric", f"{name} + {text}", f"baseline: always {majority}"],
+        rows=rows,
+        figures={
+            CONFUSION_FILE: "Held-out confusion matrix",
+            F1_FILE: "Held-out F1 per intent",
+        },
+        notes=[
+            f"{len(heldout.texts)} held-out messages that training never sees,"
+            f" over {len(evaluation.labels)} intents.",
+            ("Mistakes: " + "; ".join(mistakes[:5]) + ".") if mistakes else "No mistakes.",
+        ],
+    )
+
+
 def print_evaluation(evaluation: Evaluation) -> None:
     m = evaluation.metrics
     print(
@@ -117,15 +184,20 @@ def print_evaluation(evaluation: Evaluation) -> None:
         print(f"  mistake: {text!r} is {true}, predicted {guess}")
 
 
-def train(model_dir: Path = config.MODEL_DIR, verbose: bool = True) -> TrainReport:
+def train(
+    model_dir: Path = config.MODEL_DIR,
+    reports_dir: Path = report.REPORTS_DIR,
+    verbose: bool = True,
+) -> TrainReport:
+    began = time.perf_counter()
     model_dir = Path(model_dir)
     model_dir.mkdir(parents=True, exist_ok=True)
     processor = TextProcessor()
     dataset, heldout = load_intents(), load_heldout()
-    texts, _ = dataset.examples()
+    texts, labels = dataset.examples()
     digest = data_hash()
 
-    with tracking.start_run("train"):
+    with tracking.start_run("train") as run_id:
         started = time.perf_counter()
         classifier = fit_classifier(dataset, processor)
         fit_seconds = time.perf_counter() - started
@@ -143,9 +215,14 @@ def train(model_dir: Path = config.MODEL_DIR, verbose: bool = True) -> TrainRepo
             }
         )
         tracking.log_metrics({**evaluation.metrics, "fit_seconds": fit_seconds})
-        fig = confusion_figure(evaluation)
-        fig.savefig(model_dir / CONFUSION_FILE, dpi=110)
-        tracking.log_figure(fig, CONFUSION_FILE)
+        figures_dir = Path(reports_dir) / "figures"
+        figures_dir.mkdir(parents=True, exist_ok=True)
+        for name, fig in (
+            (CONFUSION_FILE, confusion_figure(evaluation)),
+            (F1_FILE, f1_figure(evaluation)),
+        ):
+            fig.savefig(figures_dir / name, dpi=110)
+            tracking.log_figure(fig, name)
 
         classifier.save(model_dir)
         metadata = {
@@ -164,6 +241,11 @@ def train(model_dir: Path = config.MODEL_DIR, verbose: bool = True) -> TrainRepo
         # The files `make serve` loads (classifier.*) travel with the run, beside its metadata.
         for path in [metadata_path, *sorted(model_dir.glob("classifier.*"))]:
             tracking.log_artifact(path)
+        majority = max(sorted(set(labels)), key=labels.count)
+        results = results_for_readme(evaluation, heldout, majority, classifier.name, processor.name)
+        results.run_id = run_id
+        results.seconds = time.perf_counter() - began
+        tracking.log_artifact(report.save(results, reports_dir))
 
     if verbose:
         print(
@@ -171,7 +253,7 @@ def train(model_dir: Path = config.MODEL_DIR, verbose: bool = True) -> TrainRepo
             f"{len(dataset.intents)} intents in {fit_seconds:.1f} s (data sha256 {digest[:12]})"
         )
         print_evaluation(evaluation)
-        print(f"Saved the model, {METADATA_FILE} and {CONFUSION_FILE} to {model_dir}/")
+        print(f"Saved the model and {METADATA_FILE} to {model_dir}/, the figures to {reports_dir}/")
     return TrainReport(classifier, evaluation, metadata, model_dir)
 
 

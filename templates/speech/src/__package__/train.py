@@ -5,7 +5,8 @@ CTC loss, for a fixed number of steps with AdamW and a one-cycle learning-rate s
 EPOCH_STEPS steps the validation clips are transcribed (greedy decoding) and the epoch's CTC
 loss, CER and WER are logged; at the end the real-time factor and example transcripts too.
 The weights are saved as a state_dict (models/model.pt) beside models/model.json (settings and
-results), which the server and `evaluate` load.
+results), which the server and `evaluate` load. The figures go to reports/figures/ and the
+numbers to reports/results.json, from which `make report` fills the README's results section.
 
 The same code trains on a CUDA GPU when one is available and on the CPU otherwise.
 """
@@ -25,13 +26,14 @@ import torch
 from matplotlib.figure import Figure
 from torch.utils.data import DataLoader
 
-from . import __version__, config, tracking
+from . import __version__, config, report, tracking
 from .data import Example, SyntheticDigits, collate, folder_dataset, split, synthetic_set
 from .inference import MODEL_FILE, SETTINGS_FILE, Transcriber, build
 from .metrics import cer, wer
 from .model import count_parameters
 
 PLOT_FILE = "training.png"
+SPECTROGRAM_FILE = "spectrogram.png"
 EXAMPLES_FILE = "examples.txt"
 
 
@@ -118,6 +120,59 @@ def learning_curves(history: list[dict[str, float]]) -> Figure:
     return fig
 
 
+def spectrogram_figure(transcriber: Transcriber, example: Example, transcript: str) -> Figure:
+    """What the model hears: one validation clip's log-mel features, and what it decoded."""
+    wave, _ = example
+    waves = torch.as_tensor(np.asarray(wave, dtype=np.float32))[None].to(transcriber.device)
+    with torch.no_grad():
+        features = transcriber.features(waves).cpu().numpy()[0]  # (frames, mel bands)
+    seconds = len(wave) / config.SAMPLE_RATE
+    fig = Figure(figsize=(9, 3.5), layout="constrained")
+    ax = fig.add_subplot()
+    image = ax.imshow(
+        features.T,
+        origin="lower",
+        aspect="auto",
+        cmap="magma",
+        extent=(0, seconds, 0, len(features.T)),
+    )
+    fig.colorbar(image, ax=ax, label="scaled log energy")
+    reference = collate([example]).texts[0]
+    ax.set(
+        xlabel="seconds", ylabel="mel band", title=f'Heard "{reference}", decoded "{transcript}"'
+    )
+    return fig
+
+
+def results_for_readme(
+    result: TrainReport, params: dict[str, Any], clips: int, rnn: str
+) -> report.Results:
+    """The README's view of this run: error rates on validation clips, next to an empty answer."""
+    pairs = [f'"{ref}" -> "{hyp}"' for ref, hyp in result.examples[:3]]
+    return report.Results(
+        headline=(
+            f"The {rnn.upper()} model transcribes validation clips it never trained on with a"
+            f" character error rate of {result.cer:.2%} and a word error rate of {result.wer:.2%}."
+        ),
+        columns=["validation metric", "this model", "reference"],
+        rows=[
+            ["character error rate (CER)", f"{result.cer:.4f}", "1.0000 for an empty transcript"],
+            ["word error rate (WER)", f"{result.wer:.4f}", "1.0000 for an empty transcript"],
+            ["real-time factor", f"{result.rtf:.4f}", "below 1 is faster than real time"],
+            ["parameters", f"{params['parameters']:,}", "-"],
+        ],
+        figures={
+            SPECTROGRAM_FILE: "Log-mel spectrogram of a validation clip with its transcript",
+            PLOT_FILE: "CTC loss and validation error rates per epoch",
+        },
+        notes=[
+            f"{clips} validation clips ({params['data']}); {params['steps']} training steps of"
+            f" {params['batch_size']} clips on {params['device']}.",
+            "Examples: " + ", ".join(pairs) + ".",
+        ],
+    )
+
+
 def train(
     *,
     steps: int = config.TRAIN_STEPS,
@@ -125,6 +180,7 @@ def train(
     seed: int = config.SEED,
     data_dir: Path | None = None,
     model_dir: Path | None = config.MODEL_DIR,
+    reports_dir: Path | None = report.REPORTS_DIR,
     batch_size: int = config.BATCH_SIZE,
     epoch_steps: int = config.EPOCH_STEPS,
     validation_clips: int = config.VALIDATION_CLIPS,
@@ -134,7 +190,8 @@ def train(
     track: bool = True,
     verbose: bool = True,
 ) -> tuple[TrainReport, Transcriber]:
-    """Train a model; save it to `model_dir` (unless None) and log the run (unless not `track`)."""
+    """Train a model; save it to `model_dir` and the results to `reports_dir` (unless None), and
+    log the run (unless not `track`)."""
     seed_everything(seed)
     device = device or pick_device()
     started = time.perf_counter()
@@ -174,7 +231,7 @@ def train(
     losses: list[float] = []
 
     run = tracking.start_run("train") if track else _no_run()
-    with run:
+    with run as run_id:
         if track:
             tracking.log_params(params)
         if verbose:
@@ -219,7 +276,7 @@ def train(
                     )
         seconds = time.perf_counter() - started
         reference, hypothesis = result["examples"][0]
-        report = TrainReport(
+        outcome = TrainReport(
             history=history,
             cer=result["cer"],
             wer=result["wer"],
@@ -231,45 +288,60 @@ def train(
         )
         if verbose:
             print(
-                f"CER {report.cer:.4f}  WER {report.wer:.4f}  real-time factor "
-                f"{report.rtf:.4f}  trained in {seconds:.1f} s"
+                f"CER {outcome.cer:.4f}  WER {outcome.wer:.4f}  real-time factor "
+                f"{outcome.rtf:.4f}  trained in {seconds:.1f} s"
             )
             print(f'example: "{reference}" -> "{hypothesis}"')
         if model_dir is not None:
-            _save(transcriber, report, params)
+            _save(transcriber, outcome, params)
         if track:
             tracking.log_metrics(
                 {
-                    "final_cer": report.cer,
-                    "final_wer": report.wer,
-                    "rtf": report.rtf,
+                    "final_cer": outcome.cer,
+                    "final_wer": outcome.wer,
+                    "rtf": outcome.rtf,
                     "train_seconds": seconds,
                 }
             )
             tracking.set_tags({"example_transcript": f"{reference} -> {hypothesis}"})
-            fig = learning_curves(history)
-            tracking.log_figure(fig, PLOT_FILE)
             if model_dir is not None:
-                fig.savefig(Path(model_dir) / PLOT_FILE, dpi=100)
                 for name in (MODEL_FILE, SETTINGS_FILE, EXAMPLES_FILE):
                     tracking.log_artifact(Path(model_dir) / name)
-    return report, transcriber
+        figures = {
+            SPECTROGRAM_FILE: spectrogram_figure(transcriber, validation[0], hypothesis),
+            PLOT_FILE: learning_curves(history),
+        }
+        for name, fig in figures.items():
+            if track:
+                tracking.log_figure(fig, name)
+            if reports_dir is not None:
+                (Path(reports_dir) / "figures").mkdir(parents=True, exist_ok=True)
+                fig.savefig(Path(reports_dir) / "figures" / name, dpi=110)
+        if reports_dir is not None:
+            results = results_for_readme(outcome, params, len(validation), rnn)
+            results.run_id = run_id or ""
+            results.seconds = seconds
+            results.hardware = report.hardware(device.type)
+            path = report.save(results, reports_dir)
+            if track:
+                tracking.log_artifact(path)
+    return outcome, transcriber
 
 
-def _save(transcriber: Transcriber, report: TrainReport, params: dict[str, Any]) -> None:
-    model_dir = Path(report.model_dir)
+def _save(transcriber: Transcriber, outcome: TrainReport, params: dict[str, Any]) -> None:
+    model_dir = Path(outcome.model_dir)
     model_dir.mkdir(parents=True, exist_ok=True)
     # A state_dict (tensors only), not the pickled module: loading it with weights_only=True
     # cannot run code, and it survives refactoring the class.
     torch.save(transcriber.model.state_dict(), model_dir / MODEL_FILE)
     metadata = {
-        "settings": report.settings,
+        "settings": outcome.settings,
         "params": params,
         "metrics": {
-            "cer": round(report.cer, 4),
-            "wer": round(report.wer, 4),
-            "rtf": round(report.rtf, 5),
-            "train_seconds": round(report.seconds, 1),
+            "cer": round(outcome.cer, 4),
+            "wer": round(outcome.wer, 4),
+            "rtf": round(outcome.rtf, 5),
+            "train_seconds": round(outcome.seconds, 1),
         },
         "trained_at": datetime.now(timezone.utc).isoformat(timespec="seconds"),
         "package_version": __version__,
@@ -277,7 +349,7 @@ def _save(transcriber: Transcriber, report: TrainReport, params: dict[str, Any])
         "torch": torch.__version__,
     }
     (model_dir / SETTINGS_FILE).write_text(json.dumps(metadata, indent=2) + "\n", "utf-8")
-    lines = [f"{ref!r} -> {hyp!r}" for ref, hyp in report.examples]
+    lines = [f"{ref!r} -> {hyp!r}" for ref, hyp in outcome.examples]
     (model_dir / EXAMPLES_FILE).write_text("\n".join(lines) + "\n", encoding="utf-8")
 
 

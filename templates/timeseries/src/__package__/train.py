@@ -5,14 +5,17 @@
    backtest origin, so the backtest never scores a model on data it was tuned on.
 3. Backtest every model with the same rolling origins; print the results table.
 4. Fit the model with the lowest MASE on the whole series and save it to models/
-   (model.joblib + metadata.json + forecast.png), where the API picks it up.
-Params, metrics, the plot and the model are logged to the experiment tracker.
+   (model.joblib + metadata.json), where the API picks it up.
+5. Draw the figures into reports/figures/ and write reports/results.json, from which
+   `make report` fills the README's results section.
+Params, metrics, the figures and the model are logged to the experiment tracker.
 """
 
 from __future__ import annotations
 
 import json
 import platform
+import time
 from dataclasses import dataclass
 from datetime import datetime, timezone
 from pathlib import Path
@@ -22,7 +25,7 @@ import joblib
 import pandas as pd
 from matplotlib.figure import Figure
 
-from . import __version__, config, tracking
+from . import __version__, config, report, tracking
 from .backtest import BacktestResult, origins, rolling_origin
 from .data import load_series, season_length
 from .models import (
@@ -36,6 +39,14 @@ from .models import (
 )
 
 PLOT_FILE = "forecast.png"
+ERRORS_FILE = "backtest.png"
+# How the README names each model.
+LABELS = {
+    "seasonal_naive": "seasonal naive",
+    "holt_winters": "Holt-Winters",
+    "sarima": "SARIMA",
+    "random_forest": "random forest",
+}
 
 
 @dataclass
@@ -66,13 +77,77 @@ def forecast_plot(y: pd.Series, results: list[BacktestResult], season: int) -> F
             result.last_forecast.index,
             result.last_forecast.to_numpy(),
             lw=1.5,
-            label=f"{result.name} (MASE {result.folds[-1]['mase']:.2f})",
+            label=f"{LABELS.get(result.name, result.name)} (MASE {result.folds[-1]['mase']:.2f})",
         )
     ax.set_title(f"Forecast vs actual, last {len(actual)} steps")
+    ax.set_xlabel("date")
     ax.set_ylabel(str(y.name or "value"))
     ax.grid(alpha=0.3)
     ax.legend(loc="upper left", fontsize="small")
     return fig
+
+
+def errors_plot(results: list[BacktestResult]) -> Figure:
+    """MASE of every model on every backtest fold: is the winner consistently ahead?"""
+    fig = Figure(figsize=(8, 4), layout="constrained")
+    ax = fig.add_subplot()
+    folds = len(results[0].folds)
+    width = 0.8 / folds
+    for fold in range(folds):
+        ax.bar(
+            [i + (fold - (folds - 1) / 2) * width for i in range(len(results))],
+            [r.folds[fold]["mase"] for r in results],
+            width=width,
+            label=f"fold {fold + 1}" + (" (latest)" if fold == folds - 1 else ""),
+        )
+    # MASE 1 is the error of the naive in-sample rule: below the line beats it.
+    ax.axhline(1.0, color="black", lw=1, ls="--")
+    ax.set_xticks(range(len(results)), [LABELS.get(r.name, r.name) for r in results])
+    ax.set_ylabel("MASE (lower is better)")
+    ax.set_title("Backtest error per model and fold")
+    ax.grid(axis="y", alpha=0.3)
+    ax.legend(fontsize="small")
+    return fig
+
+
+def results_for_readme(
+    table: pd.DataFrame, best: str, data_info: dict[str, Any], horizon: int, folds: int
+) -> report.Results:
+    """The README's view of this run: every model next to the seasonal-naive baseline."""
+    baseline = float(table.loc[SeasonalNaive.name, "mase"])
+    mase = float(table.loc[best, "mase"])
+    label = LABELS.get(best, best)
+    if best == SeasonalNaive.name:
+        headline = "No model beats the seasonal-naive baseline on this series."
+    else:
+        headline = (
+            f"{label[0].upper()}{label[1:]} beats the seasonal-naive baseline: "
+            f"MASE {mase:.2f} against {baseline:.2f} ({baseline / mase:.1f}x lower error)."
+        )
+    rows = [
+        [
+            f"**{LABELS.get(name, name)}**" if name == best else LABELS.get(str(name), str(name)),
+            *(f"{row[column]:.3f}" for column in ("mae", "rmse", "mape", "mase", "mase_last")),
+        ]
+        for name, row in table.iterrows()
+    ]
+    return report.Results(
+        headline=headline,
+        columns=["model", "MAE", "RMSE", "MAPE %", "MASE", "MASE, latest fold"],
+        rows=rows,
+        figures={
+            PLOT_FILE: "Forecast vs actual over the latest backtest fold",
+            ERRORS_FILE: "Backtest error (MASE) per model and fold",
+        },
+        notes=[
+            f"Rolling-origin backtest on {data_info['source']} ({data_info['n_obs']} points,"
+            f" {data_info['start']} to {data_info['end']}): {folds} forecasts of {horizon}"
+            " steps, each model refitted on the data before each cut-off.",
+            "MASE divides the error by that of the naive in-sample rule: below 1 beats it.",
+            f"The model with the lowest MASE, {label}, was refitted on all the"
+            " data and saved to `models/`.",
+        ],
+    )
 
 
 def train(
@@ -81,10 +156,12 @@ def train(
     horizon: int = config.HORIZON,
     folds: int = config.BACKTEST_FOLDS,
     model_dir: Path = config.MODEL_DIR,
+    reports_dir: Path = report.REPORTS_DIR,
     source: str = config.DATA_SOURCE,
     rf_grid: dict[str, list[Any]] | None = None,
     verbose: bool = True,
 ) -> TrainReport:
+    started = time.perf_counter()
     if y is None:
         y = load_series(source)
     season = season_length(y)
@@ -99,7 +176,7 @@ def train(
         "n_obs": len(y),
     }
 
-    with tracking.start_run("train"):
+    with tracking.start_run("train") as run_id:
         tracking.log_params({**data_info, "season": season, "horizon": horizon, "folds": folds})
 
         # Tune only on what the first backtest fold is allowed to see.
@@ -135,10 +212,14 @@ def train(
         tracking.log_metrics({"best_mase": float(table.loc[best_name, "mase"])})
         tracking.set_tags({"best_model": best_name})
 
-        fig = forecast_plot(y, results, season)
-        plot_path = model_dir / PLOT_FILE
-        fig.savefig(plot_path, dpi=110)
-        tracking.log_figure(fig, PLOT_FILE)
+        figures_dir = Path(reports_dir) / "figures"
+        figures_dir.mkdir(parents=True, exist_ok=True)
+        for name, fig in (
+            (PLOT_FILE, forecast_plot(y, results, season)),
+            (ERRORS_FILE, errors_plot(results)),
+        ):
+            fig.savefig(figures_dir / name, dpi=110)
+            tracking.log_figure(fig, name)
 
         best = next(m for m in models if m.name == best_name).clone().fit(y)
         model_path = model_dir / MODEL_FILE
@@ -159,8 +240,13 @@ def train(
         metadata_path.write_text(json.dumps(metadata, indent=2) + "\n", encoding="utf-8")
         tracking.log_artifact(metadata_path)
         tracking.log_model(best, "model", flavor="joblib")
+        summary = results_for_readme(table, best_name, data_info, horizon, folds)
+        summary.run_id = run_id
+        summary.seconds = time.perf_counter() - started
+        results_path = report.save(summary, reports_dir)
+        tracking.log_artifact(results_path)
         if verbose:
-            print(f"Saved {model_path} and {metadata_path}")
+            print(f"Saved {model_path}, {metadata_path} and {results_path}")
 
     return TrainReport(table=table, best=best_name, model_path=model_path, metadata=metadata)
 
