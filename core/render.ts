@@ -46,6 +46,8 @@ export function templateContext(definition: ProjectDefinition, answers: Answers)
   context.requiresPython = `>=${pythons[0]},<${highest.split('.')[0]}.${Number(highest.split('.')[1]) + 1}`;
   context.pythonRange = `${pythons[0]} to ${highest}`;
   context.ciPythons = [...new Set([pythons[0]!, String(answers.python), highest])].sort((a, b) => Number(a.split('.')[1]) - Number(b.split('.')[1]));
+  /** How a README names the tracker (in the architecture diagram). */
+  context.trackerName = ({ mlflow: 'MLflow', wandb: 'W&B', none: 'no tracking' } as Record<string, string>)[String(answers.tracker)] ?? String(answers.tracker);
   // The README's results section before the first `make train` (src/<pkg>/report.py rewrites
   // what lies between the markers from the run).
   context.results = [

@@ -183,6 +183,11 @@ describe.sequential('speech with LSTM and pydub, tracking off', () => {
     expect(summary.cer).toBeLessThanOrEqual(0.05);
     expect(summary.wer).toBeLessThanOrEqual(0.1);
     expect(summary.rtf).toBeLessThan(0.5);
+    // Untracked, the README still gets this run's numbers, and says there is no run to open.
+    const readme = readFileSync(join(project, 'README.md'), 'utf8');
+    expect(readme).toContain('(not tracked, ');
+    expect(readme).toContain(`| character error rate (CER) | ${summary.cer.toFixed(4)} |`);
+    expect(readme).toContain('The LSTM model transcribes');
   });
 
   it('has a workflow and Dockerfile that actionlint, shellcheck and hadolint accept', async () => {
