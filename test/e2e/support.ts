@@ -174,8 +174,9 @@ function pngSize(path: string): { width: number; height: number } {
 
 /**
  * After `make train`: the README's results section comes from the tracked run `runId` (when there
- * is one), every figure it shows is a real PNG of a readable size in reports/figures/, and the
- * report is all that training added to git (nothing from models/ or the tracking store).
+ * is one), every figure it shows is a real PNG of a readable size in reports/figures/, the model
+ * card and blog draft show the same results, and the report is all that training added to git
+ * (nothing from models/ or the tracking store).
  * Returns the results section for the project's own checks of its numbers.
  */
 export async function expectReportFromRun(project: string, runId: string | undefined): Promise<string> {
@@ -192,9 +193,17 @@ export async function expectReportFromRun(project: string, runId: string | undef
     expect(height, figure).toBeGreaterThanOrEqual(350);
     expect(width * height, figure).toBeLessThan(4_000_000);
   }
+  // The model card and the blog draft show the same results, their figures one folder up, and
+  // every one of their sections has something in it.
+  for (const document of ['docs/model-card.md', 'docs/blog-post.md']) {
+    const text = readFileSync(join(project, document), 'utf8');
+    const results = text.split('<!-- results:start -->')[1]?.split('<!-- results:end -->')[0] ?? '';
+    expect(results.replaceAll('](../reports/', '](reports/'), document).toBe(section);
+    for (const part of text.split(/^## /m).slice(1)) expect(part.split('\n').slice(1).join('').trim(), `${document}: ${part.split('\n')[0]}`).not.toBe('');
+  }
   const status = await run('git', ['status', '--porcelain', '--untracked-files=all'], { cwd: project });
   const changed = status.stdout.split('\n').filter(Boolean).map((line) => line.slice(3)).sort();
-  expect(changed).toEqual(['README.md', 'reports/results.json', ...figures].sort());
+  expect(changed).toEqual(['README.md', 'docs/blog-post.md', 'docs/model-card.md', 'reports/results.json', ...figures].sort());
   return section;
 }
 

@@ -288,4 +288,23 @@ describe('generated files speak about the user\'s project', () => {
       expect(section, kind).not.toMatch(/\d\.\d/); // no numbers before the user's own run
     }
   });
+
+  it.each(PROJECT_KINDS)('%s: a model card and a blog draft with every section filled in, results from the run', (kind) => {
+    const SECTIONS = {
+      'docs/model-card.md': ['Model details', 'Intended use', 'Training and evaluation data', 'Metrics', 'Limitations and biases', 'How to reproduce'],
+      'docs/blog-post.md': ['The problem', 'The data', 'The approach, and why', 'Results', 'What was hard', 'What comes next', 'In plain words'],
+    };
+    for (const answers of [{}, { tracker: 'none', ci: false }] as Answers[]) {
+      const files = rendered(kind, { ...answers, author: 'Ada Lovelace', year: 2026 });
+      for (const [path, headings] of Object.entries(SECTIONS)) {
+        const text = files[path]!;
+        expect(text, path).toContain('Ada Lovelace');
+        expect(text, path).not.toMatch(/more information needed|\bTODO\b|lorem ipsum|\[(?:your|fill)/i);
+        const sections = text.split(/^## /m).slice(1);
+        expect(sections.map((section) => section.split('\n')[0]), `${kind} ${path}`).toEqual(headings);
+        for (const section of sections) expect(section.split('\n').slice(1).join('\n').trim().length, `${kind} ${path}: ${section.split('\n')[0]}`).toBeGreaterThan(80);
+        expect(text, path).toContain('<!-- results:start -->');
+      }
+    }
+  });
 });

@@ -2,9 +2,10 @@
 
 `make train` ends by writing `reports/results.json` (the numbers, the figures it drew into
 `reports/figures/`, the run id, when, on what hardware, from which commit) and then runs this
-module, which rewrites the part of README.md between the results markers. Nothing else in the
-README is touched, and the same results file always gives the same README bytes, so the diff
-of a retrained project shows exactly what changed.
+module, which rewrites the part of README.md between the results markers, and the same part of
+the model card and the blog-post draft in docs/. Nothing else in those files is touched, and the
+same results file always gives the same bytes, so the diff of a retrained project shows exactly
+what changed.
 
 `reports/` is tracked by git: commit it with the README, and the repository shows your numbers
 and pictures on GitHub.
@@ -25,6 +26,8 @@ from pathlib import Path
 REPORTS_DIR = Path(os.environ.get("REPORTS_DIR", "reports"))
 RESULTS_FILE = "results.json"
 README = Path("README.md")
+# The documents in docs/ that show the results too (their figures are one folder up).
+DOCUMENTS = (Path("docs/model-card.md"), Path("docs/blog-post.md"))
 START, END = "<!-- results:start -->", "<!-- results:end -->"
 BADGE_START, BADGE_END = "<!-- badge:start -->", "<!-- badge:end -->"
 
@@ -94,8 +97,11 @@ def load(reports_dir: Path = REPORTS_DIR) -> Results:
     return Results(**json.loads(path.read_text(encoding="utf-8")))
 
 
-def render(results: Results, reports_dir: Path = REPORTS_DIR) -> str:
-    """The results section's Markdown: a pure function of the results file."""
+def render(results: Results, reports_dir: Path = REPORTS_DIR, up: str = "") -> str:
+    """The results section's Markdown: a pure function of the results file.
+
+    ``up`` leads every figure's path, for a document in a subfolder ("../" from docs/).
+    """
     run = f"run `{results.run_id}`" if results.run_id else "not tracked"
     commit = f"commit `{results.commit}`" if results.commit else "not yet in a git repository"
     lines = [
@@ -111,7 +117,7 @@ def render(results: Results, reports_dir: Path = REPORTS_DIR) -> str:
     if results.notes:
         lines += ["", " ".join(results.notes)]
     for name, caption in results.figures.items():
-        lines += ["", f"![{caption}]({(Path(reports_dir) / 'figures' / name).as_posix()})"]
+        lines += ["", f"![{caption}]({up}{(Path(reports_dir) / 'figures' / name).as_posix()})"]
     lines += [
         "",
         f"`make train` rewrites this section from `{Path(reports_dir).as_posix()}/{RESULTS_FILE}`;"
@@ -155,6 +161,15 @@ def update_readme(readme: Path = README, reports_dir: Path = REPORTS_DIR) -> boo
     return new != text
 
 
+def update_document(path: Path, reports_dir: Path = REPORTS_DIR) -> bool:
+    """Rewrite the results section of a document in docs/. True if the file changed."""
+    text = path.read_text(encoding="utf-8")
+    new = replace_between(text, START, END, render(load(reports_dir), reports_dir, up="../"))
+    if new != text:
+        path.write_text(new, encoding="utf-8")
+    return new != text
+
+
 def main() -> int:
     try:
         changed = update_readme()
@@ -162,6 +177,16 @@ def main() -> int:
         print(f"error: {error}", file=sys.stderr)
         return 1
     print(f"{README}: results section {'updated' if changed else 'already up to date'}")
+    for document in DOCUMENTS:
+        if not document.is_file():
+            continue  # deleted on purpose: nothing to fill
+        try:
+            changed = update_document(document)
+        except ValueError as error:
+            # A draft the user has rewritten without the markers is theirs: leave it.
+            print(f"{document}: left as it is ({error})")
+            continue
+        print(f"{document}: results section {'updated' if changed else 'already up to date'}")
     return 0
 
 
