@@ -41,6 +41,8 @@ class Results:
     rows: list[list[str]]  # already formatted, one per model or metric
     figures: dict[str, str] = field(default_factory=dict)  # file in reports/figures -> caption
     notes: list[str] = field(default_factory=list)  # sentences under the table
+    sample: list[str] = field(default_factory=list)  # lines of a sample exchange, shown as text
+    sample_caption: str = ""
     run_id: str = ""
     finished_at: str = ""  # UTC, ISO 8601
     seconds: float = 0.0
@@ -116,6 +118,8 @@ def render(results: Results, reports_dir: Path = REPORTS_DIR, up: str = "") -> s
     ]
     if results.notes:
         lines += ["", " ".join(results.notes)]
+    if results.sample:
+        lines += ["", f"{results.sample_caption}:", "", "```text", *results.sample, "```"]
     for name, caption in results.figures.items():
         lines += ["", f"![{caption}]({up}{(Path(reports_dir) / 'figures' / name).as_posix()})"]
     lines += [

@@ -27,13 +27,20 @@ from matplotlib.figure import Figure
 from sklearn.metrics import accuracy_score, confusion_matrix, f1_score
 
 from . import __version__, config, report, tracking
-from .bot import fit_classifier
+from .bot import Bot, fit_classifier
 from .components import IntentClassifier, TextProcessor
 from .data import Heldout, data_hash, load_heldout, load_intents
 
 METADATA_FILE = "metadata.json"
 CONFUSION_FILE = "confusion_matrix.png"
 F1_FILE = "f1_per_intent.png"
+# The README's sample conversation: held-out messages (never trained on) that need no network.
+SAMPLE_MESSAGES = (
+    "hi, is anybody here?",
+    "how can you help me",
+    "what is 9 times 9",
+    "asdf qwerty zxcv",
+)
 # How the README names the libraries.
 NAMES = {
     "sklearn": "scikit-learn",
@@ -243,6 +250,11 @@ def train(
             tracking.log_artifact(path)
         majority = max(sorted(set(labels)), key=labels.count)
         results = results_for_readme(evaluation, heldout, majority, classifier.name, processor.name)
+        bot = Bot(classifier, processor, dataset)
+        results.sample_caption = "A sample conversation with the trained bot"
+        for message in SAMPLE_MESSAGES:
+            answer = bot.reply(message)
+            results.sample += [f"you: {message}", f"bot: {answer.text}  [{answer.intent}]"]
         results.run_id = run_id
         results.seconds = time.perf_counter() - began
         tracking.log_artifact(report.save(results, reports_dir))
