@@ -7,7 +7,7 @@
 import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { beforeAll, describe, expect, it } from 'vitest';
-import { checkKit, commitAll, expectAllPassed, expectReportFromRun, expectSampleReproducible, freshDir, generateSample, make, mlportfolio, REPO, run, runCiTestJob, serving, trackedRuns, tree, upload, withPage } from './support.js';
+import { checkKit, commitAll, expectAllPassed, expectReportFromRun, readmeResults, rowValue, expectSampleReproducible, freshDir, generateSample, make, mlportfolio, REPO, run, runCiTestJob, serving, trackedRuns, tree, upload, withPage } from './support.js';
 import { expectSurvivesHostileInput } from './hostile.js';
 
 const CLASSES = ['circle', 'square', 'triangle', 'cross'];
@@ -165,6 +165,9 @@ describe.sequential('cv with the U-Net, no tracking, no Docker', () => {
     const metrics = JSON.parse(readFileSync(join(project, 'models/metrics.json'), 'utf8')) as { model: string; map50: number; steps_per_second: number };
     expect(metrics.model).toBe('unet');
     expect(metrics.map50).toBeGreaterThanOrEqual(UNET_MAP_BOUND);
+    const { section } = readmeResults(project);
+    expect(rowValue(section, 'mAP@0.5')).toBeCloseTo(metrics.map50, 2); // 3 decimals vs metrics.json's 4
+    expect(section).toContain('The unet model finds the objects');
     expect(metrics.steps_per_second).toBeGreaterThan(0);
     expect(existsSync(join(project, 'models/example_prediction.png'))).toBe(true);
   });

@@ -7,7 +7,7 @@
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { beforeAll, describe, expect, it } from 'vitest';
-import { checkKit, commitAll, expectAllPassed, expectReportFromRun, expectSampleReproducible, freshDir, generateSample, make, mlportfolio, REPO, run, runCiTestJob, serving, type TrackedRun, trackedRuns, tree, withPage } from './support.js';
+import { checkKit, commitAll, expectAllPassed, expectReportFromRun, readmeResults, rowValue, expectSampleReproducible, freshDir, generateSample, make, mlportfolio, REPO, run, runCiTestJob, serving, type TrackedRun, trackedRuns, tree, withPage } from './support.js';
 import { expectSurvivesHostileInput } from './hostile.js';
 
 /** SHA-256 of the data files, computed the way the project does (data.data_hash). */
@@ -187,6 +187,11 @@ describe.sequential('nlp with TensorFlow/Keras and NLTK, no tracking, no Docker'
     expect(metadata.metrics.accuracy).toBeGreaterThanOrEqual(0.9);
     expect(metadata.metrics.macro_f1).toBeGreaterThanOrEqual(0.9);
     expect(metadata.metrics.out_of_scope_fallback_rate).toBeGreaterThanOrEqual(0.8);
+    // Untracked, the README still shows this run's numbers, from the saved model's own metadata.
+    const { section } = readmeResults(project);
+    expect(section).toContain('(not tracked, ');
+    expect(rowValue(section, 'accuracy')).toBeCloseTo(metadata.metrics.accuracy!, 2); // 3 decimals vs metadata's 4
+    expect(section).toContain('Keras + NLTK');
   });
 
   it('has a workflow that actionlint and shellcheck accept', async () => {

@@ -11,7 +11,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { execa, type ResultPromise } from 'execa';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { checkKit, commitAll, expectAllPassed, expectReportFromRun, expectSampleReproducible, freshDir, generateSample, make, mlportfolio, REPO, run, runCiTestJob, serving, tool, type TrackedRun, trackedRuns, tree, workflowRuns } from './support.js';
+import { checkKit, commitAll, expectAllPassed, expectReportFromRun, readmeResults, expectSampleReproducible, freshDir, generateSample, make, mlportfolio, REPO, run, runCiTestJob, serving, tool, type TrackedRun, trackedRuns, tree, workflowRuns } from './support.js';
 import { expectSurvivesHostileInput } from './hostile.js';
 
 /** Rows in the project's database, through the project's own storage module. */
@@ -230,7 +230,10 @@ describe.sequential('scraper with Scrapy, MySQL (MariaDB), Drive backup and the 
     expect(trained.all).toMatch(/290 items, 0 errors, 10 blocked by robots\.txt/);
     const { stdout } = await run(join(project, '.venv/bin/python'), ['-c', COUNT_ROWS('shelf_watch')], { cwd: project, env });
     expect(stdout.trim()).toBe('mysql 290 290');
-    expectTrainedRuns(await trackedRuns(project), 'scrapy');
+    const runs = await trackedRuns(project);
+    expectTrainedRuns(runs, 'scrapy');
+    const train = runs.find((r) => r.name === 'train' && !r.parent)!;
+    expect(readmeResults(project).section).toContain(`| **random forest** | ${train.metrics.test_mae!.toFixed(2)} |`);
     // The snapshot (what backup uploads and the nightly workflow keeps) is one SQLite file.
     await make(project, 'snapshot', env);
     expect(readFileSync(join(project, 'data/snapshot.sqlite')).subarray(0, 15).toString()).toBe('SQLite format 3');

@@ -173,17 +173,14 @@ function pngSize(path: string): { width: number; height: number } {
 }
 
 /**
- * After `make train`: the README's results section comes from the tracked run `runId` (when there
- * is one), every figure it shows is a real PNG of a readable size in reports/figures/, the model
- * card and blog draft show the same results, and the report is all that training added to git
- * (nothing from models/ or the tracking store).
- * Returns the results section for the project's own checks of its numbers.
+ * The README's results section after `make train`: filled (not the placeholder), with at least two
+ * figures, each a real PNG of a readable size in reports/figures/.
  */
-export async function expectReportFromRun(project: string, runId: string | undefined): Promise<string> {
+export function readmeResults(project: string): { section: string; figures: string[] } {
   const readme = readFileSync(join(project, 'README.md'), 'utf8');
   const section = readme.split('<!-- results:start -->')[1]?.split('<!-- results:end -->')[0] ?? '';
+  expect(section).toContain('From `make train` on ');
   expect(section).not.toContain('No results yet');
-  expect(section).toContain(runId ? `run \`${runId}\`` : '(not tracked');
   const figures = [...section.matchAll(/!\[[^\]]+\]\(([^)]+)\)/g)].map((match) => match[1]!);
   expect(figures.length).toBeGreaterThanOrEqual(2);
   for (const figure of figures) {
@@ -193,6 +190,27 @@ export async function expectReportFromRun(project: string, runId: string | undef
     expect(height, figure).toBeGreaterThanOrEqual(350);
     expect(width * height, figure).toBeLessThan(4_000_000);
   }
+  return { section, figures };
+}
+
+/** The first number in the table row of a results section whose first cell is `label`. */
+export function rowValue(section: string, label: string): number {
+  const row = section.split('\n').find((line) => line.startsWith(`| ${label} |`));
+  const value = Number(/\|\s*\**(-?[\d.]+)/.exec(row?.slice(label.length + 3) ?? '')?.[1]);
+  if (!row || Number.isNaN(value)) throw new Error(`no "${label}" row with a number in:\n${section}`);
+  return value;
+}
+
+/**
+ * After `make train`: the README's results section comes from the tracked run `runId` (when there
+ * is one), every figure it shows is a real PNG of a readable size in reports/figures/, the model
+ * card and blog draft show the same results, and the report is all that training added to git
+ * (nothing from models/ or the tracking store).
+ * Returns the results section for the project's own checks of its numbers.
+ */
+export async function expectReportFromRun(project: string, runId: string | undefined): Promise<string> {
+  const { section, figures } = readmeResults(project);
+  expect(section).toContain(runId ? `run \`${runId}\`` : '(not tracked');
   // The model card and the blog draft show the same results, their figures one folder up, and
   // every one of their sections has something in it.
   for (const document of ['docs/model-card.md', 'docs/blog-post.md']) {
