@@ -167,7 +167,7 @@ describe.sequential('cv with the U-Net, no tracking, no Docker', () => {
     expect(metrics.map50).toBeGreaterThanOrEqual(UNET_MAP_BOUND);
     const { section } = readmeResults(project);
     expect(rowValue(section, 'mAP@0.5')).toBeCloseTo(metrics.map50, 2); // 3 decimals vs metrics.json's 4
-    expect(section).toContain('The unet model finds the objects');
+    expect(section).toContain('The U-Net finds the objects');
     expect(metrics.steps_per_second).toBeGreaterThan(0);
     expect(existsSync(join(project, 'models/example_prediction.png'))).toBe(true);
   });

@@ -36,6 +36,8 @@ METRICS_FILE = "metrics.json"
 EXAMPLE_FILE = "example_prediction.png"
 DETECTIONS_FILE = "detections.png"
 AP_FILE = "ap_per_class.png"
+# How the README names each model.
+NAMES = {"detector": "anchor-free detector", "unet": "U-Net", "pretrained": "Faster R-CNN"}
 
 
 @dataclass
@@ -151,9 +153,10 @@ def results_for_readme(outcome: TrainReport, params: dict[str, Any]) -> report.R
         for name, ap in outcome.per_class.items()
     ]
     rows.append(["training speed", f"{outcome.steps_per_second:.1f} steps/s on {outcome.device}"])
+    name = NAMES.get(params["model"], params["model"])
     return report.Results(
         headline=(
-            f"The {params['model']} model finds the objects in {params['val_images']} validation"
+            f"The {name} finds the objects in {params['val_images']} validation"
             f" images it never trained on with mAP@0.5 of {outcome.map50:.3f}"
             " (1 would be every object found, with no false alarm)."
         ),
