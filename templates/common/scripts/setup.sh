@@ -47,6 +47,11 @@ else
     else
         echo "==> reusing $VENV"
     fi
+    # An environment that uv made has no pip of its own: give it one.
+    if ! "$VENV/bin/python" -m pip --version >/dev/null 2>&1; then
+        echo "==> $VENV/bin/python -m ensurepip"
+        "$VENV/bin/python" -m ensurepip --upgrade
+    fi
     echo "==> $VENV/bin/python -m pip install -e .[dev]"
     "$VENV/bin/python" -m pip install --upgrade pip
     "$VENV/bin/python" -m pip install -e ".[dev]"
