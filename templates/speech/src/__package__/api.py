@@ -68,8 +68,13 @@ class ModelHolder:
         from .train import train
 
         try:
+            # A stopgap model: nothing saved, tracked or written into the README's results.
             report, transcriber = train(
-                steps=config.QUICK_TRAIN_STEPS, model_dir=None, track=False, verbose=False
+                steps=config.QUICK_TRAIN_STEPS,
+                model_dir=None,
+                reports_dir=None,
+                track=False,
+                verbose=False,
             )
         except Exception:
             log.exception("training at startup failed")
