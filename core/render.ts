@@ -27,12 +27,20 @@ export function requirementGroups(definition: ProjectDefinition, answers: Answer
 /** What a project's templates see; see docs/architecture.md. */
 export function templateContext(definition: ProjectDefinition, answers: Answers): Record<string, unknown> {
   const name = String(answers.name);
+  const deps = pinnedRequirements(...requirementGroups(definition, answers), String(answers.tracker));
+  // PyTorch's own packages among them: on Linux they come from the PyTorch wheel index that
+  // pyproject.toml names (CPU builds); see docs/architecture.md.
+  const torchPins = deps.map((d) => /^(torch|torchvision)==([^;\s]+)$/.exec(d)).filter((m) => m !== null);
   const context: Record<string, unknown> = {
     ...answers,
     project: definition.kind,
     pkg: toPackageName(name),
     title: toTitle(name),
-    deps: pinnedRequirements(...requirementGroups(definition, answers), String(answers.tracker)),
+    deps,
+    /** `['torch', 'torchvision']`, `['torch']` or `[]`. */
+    torchPackages: torchPins.map((m) => m[1]),
+    /** The pinned torch version, or '' when the project has no torch. */
+    torchVersion: torchPins.find((m) => m[1] === 'torch')?.[2] ?? '',
     devDeps: pinnedRequirements('dev'),
     /** Every pinned version by package name, for files that name one (compose's MLflow image, pre-commit's ruff). */
     versions: pythonVersions().versions,

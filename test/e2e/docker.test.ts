@@ -9,7 +9,7 @@
  * Where no engine runs, test/e2e/docker/engine.sh starts a private one and builds local stand-ins
  * for the images the files name (python:<v>-slim, the MLflow server); with a Docker that can pull,
  * the real images are used. Where the PyTorch CPU index cannot be reached, the CPU torch wheel on
- * this machine is served as that index (an override of the Dockerfile's PIP_EXTRA_INDEX_URL).
+ * this machine is served as that index (the Dockerfile's TORCH_INDEX build argument).
  * Figures (size, build times, time to healthy, the answer) go to .e2e/docker-report.json.
  *
  * Scope: ten 1-2 GB images take over an hour to build on 2 cores, more than the whole CI run may
@@ -128,7 +128,7 @@ async function build(project: string, tag: string): Promise<{ s: number; log: st
   builtTags.add(tag);
   const args = ['build', '--progress=plain', '-t', tag];
   if (torchIndex && /"torch==/.test(readFileSync(join(project, 'pyproject.toml'), 'utf8'))) {
-    args.push('--network=host', '--build-arg', `PIP_EXTRA_INDEX_URL=${torchIndex}`);
+    args.push('--network=host', '--build-arg', `TORCH_INDEX=${torchIndex}`);
   }
   const started = Date.now();
   const { all } = await docker([...args, '.'], { cwd: project });

@@ -163,7 +163,8 @@ describe.sequential('nlp with PyTorch, spaCy and maps', () => {
 
   it('has a Dockerfile that installs CPU torch and that hadolint accepts', async () => {
     await checkKit(project, { ci: true, docker: true });
-    expect(readFileSync(join(project, 'Dockerfile'), 'utf8')).toContain('download.pytorch.org/whl/cpu');
+    expect(readFileSync(join(project, 'pyproject.toml'), 'utf8')).toContain('url = "https://download.pytorch.org/whl/cpu"');
+    expect(readFileSync(join(project, 'Dockerfile'), 'utf8')).toContain('pip install --extra-index-url "$index" .');
   });
 });
 

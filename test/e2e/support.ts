@@ -1,5 +1,5 @@
 /** Helpers for end-to-end tests: generate with the real bin, run real make targets and tools. */
-import { existsSync, mkdirSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, readdirSync, readFileSync, renameSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { join, relative } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { execa } from 'execa';
@@ -235,6 +235,35 @@ const UV_BIN = join(REPO, '.tools/uv-bin');
 process.env.PATH = `${UV_BIN}:${process.env.PATH ?? ''}`;
 if (existsSync('/opt/wheels')) process.env.UV_FIND_LINKS ??= '/opt/wheels';
 export const withoutUv = { PATH: String(process.env.PATH).split(':').filter((dir) => dir !== UV_BIN).join(':') };
+
+/**
+ * Generated torch projects take torch (and torchvision) from the PyTorch wheel index that their
+ * pyproject.toml names, https://download.pytorch.org/whl/cpu, which this machine cannot reach.
+ * The torch and torchvision wheels that lie on its disk are given to them as that index instead,
+ * through the switch the projects document (TORCH_INDEX, read by scripts/setup.sh): a PEP 503
+ * index of file:// links, which pip and uv both read. test/e2e/torch-index.test.ts proves the
+ * projects' own setting without it.
+ */
+export const LOCAL_WHEEL_DIRS = ['/opt/wheels', '/opt/pypi-more/files'].filter((dir) => existsSync(dir));
+export function localTorchIndex(): string | undefined {
+  const wheels = LOCAL_WHEEL_DIRS.flatMap((dir) => readdirSync(dir).filter((f) => /^torch(vision)?-.*\.whl$/.test(f)).map((f) => join(dir, f)));
+  if (!wheels.some((w) => /\/torch-[^/]*\+cpu-/.test(w))) return undefined;
+  const root = join(WORK, 'torch-index/simple');
+  for (const project of ['torch', 'torchvision']) {
+    const links = wheels.filter((w) => w.split('/').at(-1)!.split('-')[0] === project);
+    const page = links.map((w) => `<a href="file://${encodeURI(w)}">${w.split('/').at(-1)}</a>`).join('\n');
+    mkdirSync(join(root, project), { recursive: true });
+    const file = join(root, project, 'index.html');
+    // Written only when it changes, and by rename, so a reader never sees half a page.
+    if (!existsSync(file) || readFileSync(file, 'utf8') !== page) {
+      writeFileSync(`${file}.${process.pid}`, page);
+      renameSync(`${file}.${process.pid}`, file);
+    }
+  }
+  return `file://${root}`;
+}
+const torchIndex = localTorchIndex();
+if (torchIndex) process.env.TORCH_INDEX ??= torchIndex;
 
 /** Polls `url` until it answers (any status), or throws after `ms`. */
 export async function poll(url: string, ms: number): Promise<Response> {
