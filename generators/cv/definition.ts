@@ -5,7 +5,7 @@ const options = [
   {
     name: 'model',
     type: 'choice',
-    description: 'The model `make train` trains (or, for pretrained, fine-tunes) and `make serve` runs.',
+    description: 'The model `make train` trains (or, for pretrained, fine-tunes) and `make serve` runs; all three are PyTorch (x86-64 and ARM64 Linux, x86-64 Windows, Apple-silicon macOS; PyTorch has no Intel-macOS wheel after 2.2).',
     message: 'Model',
     choices: [
       { value: 'detector', description: 'a compact anchor-free single-stage detector in plain PyTorch (trains from scratch)' },

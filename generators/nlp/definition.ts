@@ -9,7 +9,7 @@ const options = [
     message: 'Intent classifier',
     choices: [
       { value: 'sklearn', description: 'TF-IDF word + character n-grams and a linear classifier (scikit-learn)' },
-      { value: 'torch', description: 'a small embedding-bag classifier in PyTorch' },
+      { value: 'torch', description: 'a small embedding-bag classifier in PyTorch (x86-64 and ARM64 Linux, x86-64 Windows, Apple-silicon macOS; PyTorch has no Intel-macOS wheel after 2.2)' },
       { value: 'keras', description: 'a small embedding classifier in TensorFlow / Keras (x86-64 Linux and Windows, ARM64 Linux, Apple-silicon macOS; TensorFlow 2.21 has no Intel-macOS wheel)' },
     ],
     default: 'sklearn',

@@ -5,7 +5,7 @@ const options = [
   {
     name: 'rnn',
     type: 'choice',
-    description: 'The recurrent core of the acoustic model (bidirectional).',
+    description: 'The recurrent core of the acoustic model (bidirectional, in PyTorch: x86-64 and ARM64 Linux, x86-64 Windows, Apple-silicon macOS; PyTorch has no Intel-macOS wheel after 2.2).',
     message: 'Recurrent layer',
     choices: [
       { value: 'gru', description: 'GRU: fewer parameters, trains faster' },
