@@ -84,8 +84,8 @@ describe.each(TORCH_PROJECTS)('%s %j (PyTorch)', (kind, answers, packages) => {
   it('the README says how to get the CUDA build, and which platforms PyTorch has wheels for', () => {
     const readme = files['README.md']!;
     const section = readme.split('### PyTorch: CPU or GPU')[1]!.split(/\n##/)[0]!;
-    expect(section).toContain('make setup TORCH_INDEX=https://download.pytorch.org/whl/cu130');
-    expect(section).toContain('On macOS and Windows, PyPI\'s wheels are CPU builds');
+    expect(section).toContain('rm -rf .venv\nmake setup TORCH_INDEX=https://download.pytorch.org/whl/cu130');
+    expect(section).toContain('On macOS and Windows torch comes from PyPI, whose wheels\nfor them are CPU builds');
     const pinned = /"torch==([^"]+)"/.exec(files['pyproject.toml']!)![1]!;
     expect(section).toContain(`PyTorch ${pinned} has wheels for Linux (x86-64 and ARM64), Windows (x86-64) and\nApple-silicon macOS`);
   });
