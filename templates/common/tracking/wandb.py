@@ -11,7 +11,6 @@ from __future__ import annotations
 import io
 import os
 import subprocess
-import tempfile
 from collections.abc import Iterator, Mapping
 from contextlib import contextmanager
 from pathlib import Path
@@ -106,14 +105,33 @@ def log_artifact(path: str | Path) -> None:
     _run().log_artifact(artifact)
 
 
-def log_model(model: Any, name: str, flavor: str = "sklearn") -> None:
-    """Store the model with joblib as a W&B artifact of type "model"."""
-    import joblib
+def log_model(
+    model_dir: str | Path, metric: str, value: float, *, higher_is_better: bool = False
+) -> None:
+    """Store the saved model folder as a W&B artifact of type "model", its score in metadata.
 
-    with tempfile.TemporaryDirectory() as tmp:
-        path = Path(tmp) / "model.joblib"
-        joblib.dump(model, path)
-        artifact = wandb.Artifact(name=name, type="model", metadata={"flavor": flavor})
-        artifact.add_file(str(path))
-        # add_file copies the file into W&B's staging area, so the temp folder may go.
-        _run().log_artifact(artifact)
+    Every run's artifact gets the alias "latest". Promoting the best one (W&B's model registry)
+    needs an online account, so it is left to the W&B web page; offline runs still keep the folder.
+    """
+    artifact = wandb.Artifact(
+        name=f"{DEFAULT_PROJECT}-model",
+        type="model",
+        metadata={metric: value, "higher_is_better": higher_is_better},
+    )
+    # add_dir copies the files into W&B's staging area at once.
+    artifact.add_dir(str(model_dir))
+    _run().log_artifact(artifact)
+
+
+def model_dir(default: str | Path) -> Path:
+    """Where the server loads its model from: the folder in ``MODEL_URI`` if set, else ``default``.
+
+    Registry URIs (``models:/...``) need the MLflow tracker; a W&B artifact can be fetched with
+    ``wandb artifact get`` and its folder given here.
+    """
+    uri = os.environ.get("MODEL_URI")
+    if not uri:
+        return Path(default)
+    if not Path(uri).is_dir():
+        raise ValueError(f"MODEL_URI={uri!r} is not a folder (registry URIs need MLflow tracking)")
+    return Path(uri)
