@@ -11,9 +11,11 @@ current folder (browse it with ``make mlflow-ui``). The experiment is named afte
 from __future__ import annotations
 
 import os
+import shutil
 import subprocess
+import tempfile
 import warnings
-from collections.abc import Iterator, Mapping
+from collections.abc import Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
@@ -121,7 +123,12 @@ def _is_better(value: float, champion: float, higher_is_better: bool) -> bool:
 
 
 def log_model(
-    model_dir: str | Path, metric: str, value: float, *, higher_is_better: bool = False
+    model_dir: str | Path,
+    metric: str,
+    value: float,
+    *,
+    higher_is_better: bool = False,
+    files: Sequence[str] | None = None,
 ) -> None:
     """Log the saved model folder as an MLflow model, register it, and maybe crown it.
 
@@ -130,6 +137,8 @@ def log_model(
     headline ``metric`` beats the champion's (strictly; a tie keeps the old champion). Compare only
     runs scored on the same data: that is up to you. Serve the champion with
     ``MODEL_URI=models:/<project>@champion make serve``.
+
+    ``files`` limits the logged copy to those files of the folder (to leave out a download cache).
     """
     from mlflow.models import infer_signature
 
@@ -141,16 +150,24 @@ def log_model(
         # MLflow warns that integer columns cannot hold missing values; the examples have none.
         warnings.filterwarnings("ignore", message="Hint: Inferred schema contains integer")
         signature = infer_signature(example, logged_model.load(model_dir)(example))
-    # MLflow loads the logged model once more and predicts on the example to check it.
-    info = mlflow.pyfunc.log_model(
-        name="model",
-        python_model=_SavedModel(),
-        artifacts={"model_dir": str(model_dir)},
-        signature=signature,
-        input_example=example,
-        pip_requirements=_requirements(),
-        registered_model_name=DEFAULT_EXPERIMENT,
-    )
+    with tempfile.TemporaryDirectory() as tmp:
+        if files is not None:
+            # MLflow copies the artifacts while logging, so the temporary folder may go after.
+            selected = Path(tmp) / model_dir.name
+            selected.mkdir()
+            for name in files:
+                shutil.copy2(model_dir / name, selected / name)
+            model_dir = selected
+        # MLflow loads the logged model once more and predicts on the example to check it.
+        info = mlflow.pyfunc.log_model(
+            name="model",
+            python_model=_SavedModel(),
+            artifacts={"model_dir": str(model_dir)},
+            signature=signature,
+            input_example=example,
+            pip_requirements=_requirements(),
+            registered_model_name=DEFAULT_EXPERIMENT,
+        )
     client = mlflow.MlflowClient()
     version = str(info.registered_model_version)
     client.set_model_version_tag(DEFAULT_EXPERIMENT, version, _METRIC_TAG, f"{metric}={value}")

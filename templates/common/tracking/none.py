@@ -7,7 +7,7 @@ code stays identical whichever tracker the project was generated with.
 from __future__ import annotations
 
 import os
-from collections.abc import Iterator, Mapping
+from collections.abc import Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
@@ -39,7 +39,12 @@ def log_artifact(path: str | Path) -> None:
 
 
 def log_model(
-    model_dir: str | Path, metric: str, value: float, *, higher_is_better: bool = False
+    model_dir: str | Path,
+    metric: str,
+    value: float,
+    *,
+    higher_is_better: bool = False,
+    files: Sequence[str] | None = None,
 ) -> None:
     pass
 

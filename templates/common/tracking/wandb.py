@@ -11,7 +11,7 @@ from __future__ import annotations
 import io
 import os
 import subprocess
-from collections.abc import Iterator, Mapping
+from collections.abc import Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
@@ -106,9 +106,16 @@ def log_artifact(path: str | Path) -> None:
 
 
 def log_model(
-    model_dir: str | Path, metric: str, value: float, *, higher_is_better: bool = False
+    model_dir: str | Path,
+    metric: str,
+    value: float,
+    *,
+    higher_is_better: bool = False,
+    files: Sequence[str] | None = None,
 ) -> None:
-    """Store the saved model folder as a W&B artifact of type "model", its score in metadata.
+    """Store the saved model folder (or those ``files`` of it) as a W&B artifact of type "model".
+
+    The headline metric goes into the artifact's metadata.
 
     Every run's artifact gets the alias "latest". Promoting the best one (W&B's model registry)
     needs an online account, so it is left to the W&B web page; offline runs still keep the folder.
@@ -118,8 +125,11 @@ def log_model(
         type="model",
         metadata={metric: value, "higher_is_better": higher_is_better},
     )
-    # add_dir copies the files into W&B's staging area at once.
-    artifact.add_dir(str(model_dir))
+    # add_dir / add_file copy the files into W&B's staging area at once.
+    if files is None:
+        artifact.add_dir(str(model_dir))
+    for name in files or ():
+        artifact.add_file(str(Path(model_dir) / name), name=name)
     _run().log_artifact(artifact)
 
 
