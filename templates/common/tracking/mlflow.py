@@ -22,6 +22,7 @@ from typing import Any
 
 import mlflow
 import mlflow.pyfunc
+import pandas as pd
 
 DEFAULT_TRACKING_URI = "sqlite:///mlflow.db"
 # "co2_forecast.tracking" -> "co2-forecast": the package name is the project name.
@@ -102,8 +103,10 @@ class _SavedModel(mlflow.pyfunc.PythonModel):
 
         self._predict = logged_model.load(Path(context.artifacts["model_dir"]))
 
-    # No type hints on predict: MLflow would try to derive a signature from them.
-    def predict(self, context, model_input, params=None):
+    # A DataFrame hint tells MLflow to take the signature from the input example, not the hint.
+    def predict(
+        self, context: Any, model_input: pd.DataFrame, params: dict[str, Any] | None = None
+    ) -> pd.DataFrame:
         return self._predict(model_input)
 
 
