@@ -78,6 +78,8 @@ export function planFiles(project: string, choices: KitChoices): PlannedFile[] {
   const own = join(TEMPLATES_ROOT, project);
   for (const relative of listTemplateFiles(own)) {
     if (relative.startsWith('fragments/')) continue;
+    // logged_model.py tells MLflow's pyfunc how to load and call the saved model: MLflow only.
+    if (relative === 'src/__package__/logged_model.py' && choices.tracker !== 'mlflow') continue;
     const target = targetPath(relative, choices.pkg);
     if (planned.some((file) => file.target === target)) {
       throw new Error(`templates/${project}/${relative} would overwrite the kit's ${target}; rename one of them`);

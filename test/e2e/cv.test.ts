@@ -7,7 +7,7 @@
 import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { beforeAll, describe, expect, it } from 'vitest';
-import { checkKit, commitAll, expectAllPassed, expectReportFromRun, readmeResults, rowValue, expectSampleReproducible, freshDir, generateSample, make, mlportfolio, REPO, run, runCiTestJob, serving, trackedRuns, tree, upload, withPage } from './support.js';
+import { checkKit, commitAll, expectAllPassed, expectReportFromRun, readmeResults, rowValue, expectSampleReproducible, freshDir, generateSample, make, mlportfolio, registeredChampion, REPO, run, runCiTestJob, serving, trackedRuns, tree, upload, withPage } from './support.js';
 import { expectSurvivesHostileInput } from './hostile.js';
 
 const CLASSES = ['circle', 'square', 'triangle', 'cross'];
@@ -58,6 +58,12 @@ describe.sequential('cv sample (anchor-free detector, MLflow, Docker, CI)', () =
     expect(train.params.model).toBe('detector');
     expect(train.params.device).toBe('cpu');
     expect(train.metrics.map50).toBeGreaterThanOrEqual(0.8);
+    // make train registered its model under the project's name; this run's version is the
+    // champion (the first one), and it loads back through mlflow.pyfunc with its signature.
+    const champion = await registeredChampion(project, train.experiment);
+    expect(champion).toMatchObject({ runId: train.id, hasExample: true, inputs: ['image'] });
+    expect(champion.tags.headline_metric).toMatch(/^map50=/);
+    expect(Number(champion.tags.headline_metric!.split('=')[1])).toBeCloseTo(train.metrics.map50!, 6);
     for (const name of CLASSES) expect(train.metrics[`ap50_${name}`]).toBeGreaterThan(0.6);
     expect(train.metrics.steps_per_second).toBeGreaterThan(0);
     expect(loss.length).toBeGreaterThan(5);

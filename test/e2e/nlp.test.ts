@@ -7,7 +7,7 @@
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { beforeAll, describe, expect, it } from 'vitest';
-import { checkKit, commitAll, expectAllPassed, expectReportFromRun, readmeResults, rowValue, expectSampleReproducible, freshDir, generateSample, make, mlportfolio, REPO, run, runCiTestJob, serving, type TrackedRun, trackedRuns, tree, withPage } from './support.js';
+import { checkKit, commitAll, expectAllPassed, expectReportFromRun, readmeResults, rowValue, expectSampleReproducible, freshDir, generateSample, make, mlportfolio, registeredChampion, REPO, run, runCiTestJob, serving, type TrackedRun, trackedRuns, tree, withPage } from './support.js';
 import { expectSurvivesHostileInput } from './hostile.js';
 
 /** SHA-256 of the data files, computed the way the project does (data.data_hash). */
@@ -68,6 +68,12 @@ describe.sequential('nlp sample (the defaults: scikit-learn, NLTK, no maps, MLfl
     expect(train.experiment).toBe('intent-chatbot');
     expect(train.params.model).toBe('sklearn');
     expect(train.params.text).toBe('nltk');
+    // make train registered its model under the project's name; this run's version is the
+    // champion (the first one), and it loads back through mlflow.pyfunc with its signature.
+    const champion = await registeredChampion(project, train.experiment);
+    expect(champion).toMatchObject({ runId: train.id, hasExample: true, inputs: ['text'] });
+    expect(champion.tags.headline_metric).toMatch(/^macro_f1=/);
+    expect(Number(champion.tags.headline_metric!.split('=')[1])).toBeCloseTo(train.metrics.macro_f1!, 6);
     expect(train.metrics.accuracy).toBeGreaterThanOrEqual(0.9);
     expect(train.metrics.macro_f1).toBeGreaterThanOrEqual(0.9);
     expect(train.metrics.out_of_scope_fallback_rate).toBeGreaterThanOrEqual(0.8);

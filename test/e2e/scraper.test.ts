@@ -11,7 +11,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { execa, type ResultPromise } from 'execa';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { checkKit, commitAll, expectAllPassed, expectReportFromRun, readmeResults, expectSampleReproducible, freshDir, generateSample, make, mlportfolio, REPO, run, runCiTestJob, serving, tool, type TrackedRun, trackedRuns, tree, workflowRuns } from './support.js';
+import { checkKit, commitAll, expectAllPassed, expectReportFromRun, readmeResults, expectSampleReproducible, freshDir, generateSample, make, mlportfolio, registeredChampion, REPO, run, runCiTestJob, serving, tool, type TrackedRun, trackedRuns, tree, workflowRuns } from './support.js';
 import { expectSurvivesHostileInput } from './hostile.js';
 
 /** Rows in the project's database, through the project's own storage module. */
@@ -88,6 +88,12 @@ describe.sequential('scraper sample (the defaults: requests, SQLite, MLflow, Doc
     // The README shows this run's held-out scores, read back from MLflow, and its three figures.
     const train = runs.find((r) => r.name === 'train' && !r.parent)!;
     const section = await expectReportFromRun(project, train.id);
+    // make train registered its model under the project's name; this run's version is the
+    // champion (the first one), and it loads back through mlflow.pyfunc with its signature.
+    const champion = await registeredChampion(project, train.experiment);
+    expect(champion).toMatchObject({ runId: train.id, hasExample: true, inputs: ['category', 'rating', 'availability'] });
+    expect(champion.tags.headline_metric).toMatch(/^test_mae=/);
+    expect(Number(champion.tags.headline_metric!.split('=')[1])).toBeCloseTo(train.metrics.test_mae!, 6);
     const m = train.metrics;
     expect(section).toContain(`| **random forest** | ${m.test_mae!.toFixed(2)} | ${m.test_rmse!.toFixed(2)} | ${m.test_r2!.toFixed(2)} |`);
     expect(section).toContain(`| baseline: mean price | ${m.baseline_mae!.toFixed(2)} |`);

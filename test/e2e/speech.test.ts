@@ -6,7 +6,7 @@
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { beforeAll, describe, expect, it } from 'vitest';
-import { checkKit, commitAll, expectAllPassed, expectReportFromRun, expectSampleReproducible, freshDir, generateSample, make, mlportfolio, REPO, run, runCiTestJob, serving, trackedRuns, tree, upload, withPage } from './support.js';
+import { checkKit, commitAll, expectAllPassed, expectReportFromRun, expectSampleReproducible, freshDir, generateSample, make, mlportfolio, registeredChampion, REPO, run, runCiTestJob, serving, trackedRuns, tree, upload, withPage } from './support.js';
 import { expectSurvivesHostileInput } from './hostile.js';
 
 interface Transcript {
@@ -75,6 +75,12 @@ describe.sequential('speech sample (the defaults: GRU, librosa, MLflow, Docker, 
     expect(train!.metrics.final_cer).toBeLessThanOrEqual(0.05);
     expect(train!.metrics.final_wer).toBeLessThanOrEqual(0.1);
     expect(train!.metrics.final_cer).toBeCloseTo(summary.cer, 3);
+    // make train registered its model under the project's name; this run's version is the
+    // champion (the first one), and it loads back through mlflow.pyfunc with its signature.
+    const champion = await registeredChampion(project, train!.experiment);
+    expect(champion).toMatchObject({ runId: train!.id, hasExample: true, inputs: ['audio'] });
+    expect(champion.tags.headline_metric).toMatch(/^final_cer=/);
+    expect(Number(champion.tags.headline_metric!.split('=')[1])).toBeCloseTo(train!.metrics.final_cer!, 6);
     expect(train!.metrics.rtf).toBeGreaterThan(0);
     expect(train!.metrics.rtf).toBeLessThan(0.5);
     expect(train!.metrics.train_seconds).toBeGreaterThan(0);

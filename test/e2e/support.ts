@@ -165,6 +165,42 @@ export async function trackedRuns(project: string, env: Record<string, string> =
   return JSON.parse(stdout) as TrackedRun[];
 }
 
+const READ_CHAMPION = `
+import json, sys
+import mlflow
+
+client = mlflow.MlflowClient()
+name = sys.argv[1]
+champion = client.get_model_version_by_alias(name, "champion")
+model = mlflow.pyfunc.load_model(f"models:/{name}@champion")
+print(json.dumps({
+    "version": champion.version,
+    "runId": champion.run_id,
+    "tags": champion.tags,
+    "versions": len(client.search_model_versions(f"name = '{name}'")),
+    "inputs": model.metadata.signature.inputs.input_names(),
+    "hasExample": model.metadata.saved_input_example_info is not None,
+}))
+`;
+
+/** The registered model's version under the alias champion, loaded back with mlflow.pyfunc. */
+export interface Champion {
+  version: string;
+  runId: string;
+  tags: Record<string, string>;
+  /** How many versions the registered model has. */
+  versions: number;
+  /** The input names of its signature. */
+  inputs: string[];
+  hasExample: boolean;
+}
+
+/** The champion of the registered model `name` in the project's MLflow store (loaded, not just listed). */
+export async function registeredChampion(project: string, name: string): Promise<Champion> {
+  const { stdout } = await run(join(project, '.venv/bin/python'), ['-c', READ_CHAMPION, name], { cwd: project });
+  return JSON.parse(stdout.trim().split('\n').at(-1)!) as Champion;
+}
+
 /** Width and height of a PNG file, or an error when it is not one. */
 function pngSize(path: string): { width: number; height: number } {
   const bytes = readFileSync(path);

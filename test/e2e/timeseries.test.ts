@@ -6,7 +6,7 @@ import { readdirSync, readFileSync } from 'node:fs';
 import { execa } from 'execa';
 import { join } from 'node:path';
 import { beforeAll, describe, expect, it } from 'vitest';
-import { checkKit, commitAll, expectAllPassed, expectReportFromRun, expectSampleReproducible, freshDir, generateSample, make, mlportfolio, poll, runCiTestJob, serving, trackedRuns, tree, withoutUv } from './support.js';
+import { checkKit, commitAll, expectAllPassed, expectReportFromRun, expectSampleReproducible, freshDir, generateSample, make, mlportfolio, registeredChampion, poll, runCiTestJob, serving, trackedRuns, tree, withoutUv } from './support.js';
 import { expectSurvivesHostileInput } from './hostile.js';
 
 describe.sequential('timeseries sample (the defaults: MLflow, Docker, CI)', () => {
@@ -44,6 +44,12 @@ describe.sequential('timeseries sample (the defaults: MLflow, Docker, CI)', () =
     expect(runs.filter((r) => r.parent === undefined).length).toBeLessThan(runs.length); // nested tuning runs
     expect(main.commit).toBe(head);
     expect(main.artifacts).toEqual(expect.arrayContaining(['forecast.png', 'backtest.png', 'results.json']));
+    // make train registered its model under the project's name; this run's version is the
+    // champion (the first one), and it loads back through mlflow.pyfunc with its signature.
+    const champion = await registeredChampion(project, main.experiment);
+    expect(champion).toMatchObject({ runId: main.id, hasExample: true, inputs: ['h'] });
+    expect(champion.tags.headline_metric).toMatch(/^best_mase=/);
+    expect(Number(champion.tags.headline_metric!.split('=')[1])).toBeCloseTo(main.metrics.best_mase!, 6);
     // The README's results are this run's numbers, read back from MLflow; training added only
     // the report to git (mlflow.db, mlruns/ and models/ are ignored).
     const section = await expectReportFromRun(project, main.id);
@@ -80,6 +86,23 @@ describe.sequential('timeseries sample (the defaults: MLflow, Docker, CI)', () =
       server.kill('SIGTERM');
       await server;
     }
+  });
+
+  it('serves the registry champion with MODEL_URI=models:/<name>@champion make serve', async () => {
+    await serving(
+      project,
+      async (base) => {
+        const health = (await (await fetch(`${base}/health`)).json()) as { origin: string };
+        // Loaded from the copy MLflow downloaded, not from models/.
+        expect(health.origin).toMatch(/^loaded from .*artifacts/);
+        const ok = await fetch(`${base}/forecast?h=3`);
+        expect(ok.status).toBe(200);
+        const body = (await ok.json()) as { forecast: { value: number }[] };
+        expect(body.forecast).toHaveLength(3);
+        expect(body.forecast[0]!.value).toBeGreaterThan(300);
+      },
+      { MODEL_URI: 'models:/timeseries-forecaster@champion' },
+    );
   });
 
   it('survives a hostile-input battery: no 5xx, JSON errors, no hangs, /health responsive, bounded memory', async () => {

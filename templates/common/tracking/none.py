@@ -6,7 +6,8 @@ code stays identical whichever tracker the project was generated with.
 
 from __future__ import annotations
 
-from collections.abc import Iterator, Mapping
+import os
+from collections.abc import Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
@@ -37,5 +38,25 @@ def log_artifact(path: str | Path) -> None:
     pass
 
 
-def log_model(model: Any, name: str, flavor: str = "sklearn") -> None:
+def log_model(
+    model_dir: str | Path,
+    metric: str,
+    value: float,
+    *,
+    higher_is_better: bool = False,
+    files: Sequence[str] | None = None,
+) -> None:
     pass
+
+
+def model_dir(default: str | Path) -> Path:
+    """Where the server loads its model from: the folder in ``MODEL_URI`` if set, else ``default``.
+
+    Registry URIs (``models:/...``) need the MLflow tracker.
+    """
+    uri = os.environ.get("MODEL_URI")
+    if not uri:
+        return Path(default)
+    if not Path(uri).is_dir():
+        raise ValueError(f"MODEL_URI={uri!r} is not a folder (registry URIs need MLflow tracking)")
+    return Path(uri)

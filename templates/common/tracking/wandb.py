@@ -11,8 +11,7 @@ from __future__ import annotations
 import io
 import os
 import subprocess
-import tempfile
-from collections.abc import Iterator, Mapping
+from collections.abc import Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
@@ -106,14 +105,43 @@ def log_artifact(path: str | Path) -> None:
     _run().log_artifact(artifact)
 
 
-def log_model(model: Any, name: str, flavor: str = "sklearn") -> None:
-    """Store the model with joblib as a W&B artifact of type "model"."""
-    import joblib
+def log_model(
+    model_dir: str | Path,
+    metric: str,
+    value: float,
+    *,
+    higher_is_better: bool = False,
+    files: Sequence[str] | None = None,
+) -> None:
+    """Store the saved model folder (or those ``files`` of it) as a W&B artifact of type "model".
 
-    with tempfile.TemporaryDirectory() as tmp:
-        path = Path(tmp) / "model.joblib"
-        joblib.dump(model, path)
-        artifact = wandb.Artifact(name=name, type="model", metadata={"flavor": flavor})
-        artifact.add_file(str(path))
-        # add_file copies the file into W&B's staging area, so the temp folder may go.
-        _run().log_artifact(artifact)
+    The headline metric goes into the artifact's metadata.
+
+    Every run's artifact gets the alias "latest". Promoting the best one (W&B's model registry)
+    needs an online account, so it is left to the W&B web page; offline runs still keep the folder.
+    """
+    artifact = wandb.Artifact(
+        name=f"{DEFAULT_PROJECT}-model",
+        type="model",
+        metadata={metric: value, "higher_is_better": higher_is_better},
+    )
+    # add_dir / add_file copy the files into W&B's staging area at once.
+    if files is None:
+        artifact.add_dir(str(model_dir))
+    for name in files or ():
+        artifact.add_file(str(Path(model_dir) / name), name=name)
+    _run().log_artifact(artifact)
+
+
+def model_dir(default: str | Path) -> Path:
+    """Where the server loads its model from: the folder in ``MODEL_URI`` if set, else ``default``.
+
+    Registry URIs (``models:/...``) need the MLflow tracker; a W&B artifact can be fetched with
+    ``wandb artifact get`` and its folder given here.
+    """
+    uri = os.environ.get("MODEL_URI")
+    if not uri:
+        return Path(default)
+    if not Path(uri).is_dir():
+        raise ValueError(f"MODEL_URI={uri!r} is not a folder (registry URIs need MLflow tracking)")
+    return Path(uri)

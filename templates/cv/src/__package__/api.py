@@ -136,7 +136,11 @@ def _load_or_train(model_dir: Path) -> Predictor:
 def create_app(predictor: Predictor | None = None, model_dir: Path | None = None) -> Flask:
     """Build the app. Tests pass a ``predictor``; `serve` loads one (or trains a quick one)."""
     if predictor is None:
-        predictor = _load_or_train(Path(model_dir or config.MODEL_DIR))
+        if model_dir is None:
+            from . import tracking  # MODEL_URI=models:/<project>@champion loads from the registry
+
+            model_dir = tracking.model_dir(config.MODEL_DIR)
+        predictor = _load_or_train(Path(model_dir))
 
     app = Flask(__name__)
     app.request_class = InMemoryRequest

@@ -319,7 +319,9 @@ def train(
             if track:
                 tracking.log_artifact(example)
                 tracking.log_artifact(model_dir / METRICS_FILE)
-                tracking.log_artifact(checkpoint)
+                tracking.log_model(
+                    model_dir, "map50", map50, higher_is_better=True, files=[CHECKPOINT_FILE]
+                )
             if verbose:
                 print(f"Saved {checkpoint}, {example} and {model_dir / METRICS_FILE}")
         if reports_dir is not None:

@@ -258,6 +258,9 @@ def train(
         results.run_id = run_id
         results.seconds = time.perf_counter() - began
         tracking.log_artifact(report.save(results, reports_dir))
+        tracking.log_model(
+            model_dir, "macro_f1", evaluation.metrics["macro_f1"], higher_is_better=True
+        )
 
     if verbose:
         print(

@@ -324,7 +324,7 @@ def train(
         (model_dir / SUMMARY_FILE).write_text(json.dumps(summary, indent=2) + "\n", "utf-8")
         tracking.log_artifact(model_dir / METADATA_FILE)
         tracking.log_artifact(model_dir / SUMMARY_FILE)
-        tracking.log_model(final, "model", flavor="joblib")
+        tracking.log_model(model_dir, "test_mae", metrics["test_mae"])
         results = results_for_readme(metrics, params, summary, len(x_test))
         results.run_id = run_id
         results.seconds = time.perf_counter() - started

@@ -30,7 +30,7 @@ from typing import Any
 from flask import Flask, Request, jsonify, render_template, request
 from werkzeug.exceptions import RequestEntityTooLarge
 
-from . import audio, config, web
+from . import audio, config, tracking, web
 from .audio import AudioError, decode_upload
 from .inference import SILENCE_PEAK, Transcriber
 from .text import text_to_digits
@@ -91,7 +91,9 @@ def create_app(transcriber: Transcriber | None = None, model_dir: Path | None = 
     holder = ModelHolder(transcriber)
     if transcriber is None:
         try:
-            holder = ModelHolder(Transcriber.load(Path(model_dir or config.MODEL_DIR)))
+            holder = ModelHolder(
+                Transcriber.load(Path(model_dir or tracking.model_dir(config.MODEL_DIR)))
+            )
         except FileNotFoundError:
             holder.train_in_background()
     limits = {

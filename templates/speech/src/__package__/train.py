@@ -305,8 +305,10 @@ def train(
             )
             tracking.set_tags({"example_transcript": f"{reference} -> {hypothesis}"})
             if model_dir is not None:
-                for name in (MODEL_FILE, SETTINGS_FILE, EXAMPLES_FILE):
-                    tracking.log_artifact(Path(model_dir) / name)
+                tracking.log_artifact(Path(model_dir) / EXAMPLES_FILE)
+                tracking.log_model(
+                    model_dir, "final_cer", outcome.cer, files=[MODEL_FILE, SETTINGS_FILE]
+                )
         figures = {
             SPECTROGRAM_FILE: spectrogram_figure(transcriber, validation[0], hypothesis),
             PLOT_FILE: learning_curves(history),

@@ -239,7 +239,7 @@ def train(
         metadata_path = model_dir / METADATA_FILE
         metadata_path.write_text(json.dumps(metadata, indent=2) + "\n", encoding="utf-8")
         tracking.log_artifact(metadata_path)
-        tracking.log_model(best, "model", flavor="joblib")
+        tracking.log_model(model_dir, "best_mase", float(table.loc[best_name, "mase"]))
         summary = results_for_readme(table, best_name, data_info, horizon, folds)
         summary.run_id = run_id
         summary.seconds = time.perf_counter() - started
