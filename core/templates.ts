@@ -58,13 +58,18 @@ export function targetPath(relative: string, pkg: string): string {
 const FOREST_PROJECTS = ['scraper', 'timeseries'];
 const FOREST_KIT = ['src/__package__/forest.py', 'tests/test_forest.py.ejs'];
 
+/** Whether a kit file is meant for this kind of project at all (most are for every kind). */
+export function kitFileIsFor(relative: string, project: string): boolean {
+  return !FOREST_KIT.includes(relative) || FOREST_PROJECTS.includes(project);
+}
+
 /**
  * Maps a kit (templates/common) file to its output path, or undefined when these choices leave it
  * out. This is the one place that knows which kit files depend on which answers.
  */
 export function kitTarget(relative: string, choices: KitChoices): string | undefined {
   const [top, rest] = [relative.split('/')[0], relative.split('/').slice(1).join('/')];
-  if (FOREST_KIT.includes(relative)) return FOREST_PROJECTS.includes(choices.project) ? targetPath(relative, choices.pkg) : undefined;
+  if (!kitFileIsFor(relative, choices.project)) return undefined;
   if (top === 'tracking') return rest === `${choices.tracker}.py` ? `src/${choices.pkg}/tracking.py` : undefined;
   if (top === 'licenses') return rest === `${choices.license}.ejs` ? 'LICENSE' : undefined;
   const target = targetPath(relative, choices.pkg);
