@@ -98,6 +98,7 @@ function renderOptional(path: string, context: Record<string, unknown>): string 
 /** The template files one set of answers selects, in a stable order. */
 export function planFor(definition: ProjectDefinition, answers: Answers): PlannedFile[] {
   const planned = planFiles(definition.kind, {
+    project: definition.kind,
     pkg: toPackageName(String(answers.name)),
     tracker: String(answers.tracker),
     license: String(answers.license),

@@ -27,6 +27,8 @@ export interface PlannedFile {
 
 /** The values that decide which kit files a project gets. */
 export interface KitChoices {
+  /** The project kind, e.g. "scraper". */
+  readonly project: string;
   readonly pkg: string;
   readonly tracker: string;
   readonly license: string;
@@ -52,12 +54,22 @@ export function targetPath(relative: string, pkg: string): string {
     .replace(/\.ejs$/, '');
 }
 
+/** The random-forest studies (forest.py and its test) go to the projects that learn from a table. */
+const FOREST_PROJECTS = ['scraper', 'timeseries'];
+const FOREST_KIT = ['src/__package__/forest.py', 'tests/test_forest.py.ejs'];
+
+/** Whether a kit file is meant for this kind of project at all (most are for every kind). */
+export function kitFileIsFor(relative: string, project: string): boolean {
+  return !FOREST_KIT.includes(relative) || FOREST_PROJECTS.includes(project);
+}
+
 /**
  * Maps a kit (templates/common) file to its output path, or undefined when these choices leave it
  * out. This is the one place that knows which kit files depend on which answers.
  */
 export function kitTarget(relative: string, choices: KitChoices): string | undefined {
   const [top, rest] = [relative.split('/')[0], relative.split('/').slice(1).join('/')];
+  if (!kitFileIsFor(relative, choices.project)) return undefined;
   if (top === 'tracking') return rest === `${choices.tracker}.py` ? `src/${choices.pkg}/tracking.py` : undefined;
   if (top === 'licenses') return rest === `${choices.license}.ejs` ? 'LICENSE' : undefined;
   const target = targetPath(relative, choices.pkg);

@@ -11,7 +11,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { execa, type ResultPromise } from 'execa';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { checkKit, commitAll, expectAllPassed, expectReportFromRun, readmeResults, expectSampleReproducible, freshDir, generateSample, make, mlportfolio, registeredChampion, REPO, run, runCiTestJob, serving, tool, type TrackedRun, trackedRuns, tree, workflowRuns } from './support.js';
+import { checkKit, commitAll, expectAllPassed, expectForestStudies, expectReportFromRun, readmeResults, expectSampleReproducible, freshDir, generateSample, make, mlportfolio, registeredChampion, REPO, run, runCiTestJob, serving, tool, type TrackedRun, trackedRuns, tree, workflowRuns } from './support.js';
 import { expectSurvivesHostileInput } from './hostile.js';
 
 /** Rows in the project's database, through the project's own storage module. */
@@ -21,8 +21,11 @@ engine = storage.get_engine()
 print(engine.dialect.name, storage.count(engine), storage.count(engine, storage.prices))
 `;
 
-/** Checks what `make train` logged: a demo crawl with its figures, a train run that beats the mean. */
-function expectTrainedRuns(runs: TrackedRun[], library: string): void {
+/** The held-out MAE of each model the scraper compares, as train.py logs them. */
+const MODELS = ['baseline', 'random_forest', 'extra_trees', 'boosting', 'stacking'];
+
+/** Checks what `make train` logged: a demo crawl with its figures, a train run that beats the mean, its studies. */
+function expectTrainedRuns(project: string, runs: TrackedRun[], library: string): void {
   const crawl = runs.find((r) => r.name === 'crawl-demo');
   expect(crawl, 'make train on an empty database crawls the demo first').toBeDefined();
   expect(crawl!.status).toBe('FINISHED');
@@ -44,8 +47,14 @@ function expectTrainedRuns(runs: TrackedRun[], library: string): void {
   for (const key of ['rf_n_estimators', 'rf_max_features', 'rf_min_samples_leaf', 'rf_ccp_alpha']) {
     expect(train!.params, key).toHaveProperty(key);
   }
-  expect(train!.artifacts).toEqual(expect.arrayContaining(['prices.png', 'predictions.png', 'importances.png', 'results.json', 'metadata.json', 'summary.json', 'model']));
-  expect(runs.filter((r) => r.parent && r.name === 'rf-candidate').length).toBe(16); // one nested run per grid point
+  for (const key of ['rf_max_depth']) expect(train!.params, key).toHaveProperty(key);
+  expect(train!.artifacts).toEqual(expect.arrayContaining(['prices.png', 'predictions.png', 'results.json', 'metadata.json', 'summary.json', 'model']));
+  // The saved model is the one with the lowest held-out MAE, and test_* are its scores.
+  const best = train!.tags.best_model!;
+  expect(MODELS).toContain(best);
+  expect(m.test_mae).toBe(Math.min(...MODELS.map((name) => m[`${name}_mae`]!)));
+  expect(m.test_mae).toBe(m[`${best}_mae`]);
+  expectForestStudies(project, runs, train!, 'comparison.png');
 }
 
 describe.sequential('scraper sample (the defaults: requests, SQLite, MLflow, Docker, CI)', () => {
@@ -84,7 +93,7 @@ describe.sequential('scraper sample (the defaults: requests, SQLite, MLflow, Doc
     const { stdout } = await run(join(project, '.venv/bin/python'), ['-c', COUNT_ROWS('books_scraper')], { cwd: project });
     expect(stdout.trim()).toBe('sqlite 290 290');
     const runs = await trackedRuns(project);
-    expectTrainedRuns(runs, 'requests');
+    expectTrainedRuns(project, runs, 'requests');
     // The README shows this run's held-out scores, read back from MLflow, and its three figures.
     const train = runs.find((r) => r.name === 'train' && !r.parent)!;
     const section = await expectReportFromRun(project, train.id);
@@ -95,8 +104,11 @@ describe.sequential('scraper sample (the defaults: requests, SQLite, MLflow, Doc
     expect(champion.tags.headline_metric).toMatch(/^test_mae=/);
     expect(Number(champion.tags.headline_metric!.split('=')[1])).toBeCloseTo(train.metrics.test_mae!, 6);
     const m = train.metrics;
-    expect(section).toContain(`| **random forest** | ${m.test_mae!.toFixed(2)} | ${m.test_rmse!.toFixed(2)} | ${m.test_r2!.toFixed(2)} |`);
+    // Every compared model has a row; the best one, in bold, carries the test scores.
+    expect(section).toMatch(new RegExp(`\\| \\*\\*[a-z ]+\\*\\* \\| ${m.test_mae!.toFixed(2)} \\| ${m.test_rmse!.toFixed(2)} \\| ${m.test_r2!.toFixed(2)} \\|`));
     expect(section).toContain(`| baseline: mean price | ${m.baseline_mae!.toFixed(2)} |`);
+    for (const label of ['random forest', 'extra trees', 'gradient boosting', 'stacking']) expect(section).toMatch(new RegExp(`\\| (\\*\\*)?${label}(\\*\\*)? \\| \\d`));
+    expect(section).toContain('![Out-of-bag error of the random forest as it grows](reports/figures/oob.png)');
     expect(section).toContain('290 books in 10 categories');
 
     // A second demo crawl updates the same rows and appends to the price history.
@@ -237,9 +249,9 @@ describe.sequential('scraper with Scrapy, MySQL (MariaDB), Drive backup and the 
     const { stdout } = await run(join(project, '.venv/bin/python'), ['-c', COUNT_ROWS('shelf_watch')], { cwd: project, env });
     expect(stdout.trim()).toBe('mysql 290 290');
     const runs = await trackedRuns(project);
-    expectTrainedRuns(runs, 'scrapy');
+    expectTrainedRuns(project, runs, 'scrapy');
     const train = runs.find((r) => r.name === 'train' && !r.parent)!;
-    expect(readmeResults(project).section).toContain(`| **random forest** | ${train.metrics.test_mae!.toFixed(2)} |`);
+    expect(readmeResults(project).section).toMatch(new RegExp(`\\| \\*\\*[a-z ]+\\*\\* \\| ${train.metrics.test_mae!.toFixed(2)} \\|`));
     // The snapshot (what backup uploads and the nightly workflow keeps) is one SQLite file.
     await make(project, 'snapshot', env);
     expect(readFileSync(join(project, 'data/snapshot.sqlite')).subarray(0, 15).toString()).toBe('SQLite format 3');

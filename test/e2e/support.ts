@@ -201,6 +201,30 @@ export async function registeredChampion(project: string, name: string): Promise
   return JSON.parse(stdout.trim().split('\n').at(-1)!) as Champion;
 }
 
+/**
+ * The random-forest studies of the tabular projects: each a child run of `parent` holding its
+ * figure, and the figure also in reports/figures/ (so the README can show it).
+ */
+export function expectForestStudies(project: string, runs: TrackedRun[], parent: TrackedRun, comparisonFigure: string): void {
+  const figures: Record<string, string> = { 'oob-trees': 'oob.png', 'max-features': 'max_features.png', pruning: 'pruning.png', importance: 'importance.png', comparison: comparisonFigure };
+  const children = runs.filter((r) => r.parent === parent.id);
+  expect(children.map((r) => r.name).sort()).toEqual(Object.keys(figures).sort());
+  for (const child of children) {
+    expect(child.status, child.name).toBe('FINISHED');
+    expect(child.artifacts, child.name).toContain(figures[child.name]);
+    expect(existsSync(join(project, 'reports/figures', figures[child.name]!)), child.name).toBe(true);
+  }
+  const oob = children.find((r) => r.name === 'oob-trees')!;
+  expect(oob.history.oob_mae!.length).toBeGreaterThanOrEqual(5); // one point per forest size
+  expect(oob.params.n_estimators).toBe(parent.params.rf_n_estimators);
+  const comparison = children.find((r) => r.name === 'comparison')!;
+  expect(comparison.tags.best_model).toBe(parent.tags.best_model);
+  expect(comparison.tags.best_reason).toMatch(/^lowest /);
+  // The saved (and served) model is the comparison's best.
+  const metadata = JSON.parse(readFileSync(join(project, 'models/metadata.json'), 'utf8')) as { model: string };
+  expect(metadata.model).toBe(parent.tags.best_model);
+}
+
 /** Width and height of a PNG file, or an error when it is not one. */
 function pngSize(path: string): { width: number; height: number } {
   const bytes = readFileSync(path);

@@ -6,7 +6,7 @@ import { readdirSync, readFileSync } from 'node:fs';
 import { execa } from 'execa';
 import { join } from 'node:path';
 import { beforeAll, describe, expect, it } from 'vitest';
-import { checkKit, commitAll, expectAllPassed, expectReportFromRun, expectSampleReproducible, freshDir, generateSample, make, mlportfolio, registeredChampion, poll, runCiTestJob, serving, trackedRuns, tree, withoutUv } from './support.js';
+import { checkKit, commitAll, expectAllPassed, expectForestStudies, expectReportFromRun, expectSampleReproducible, freshDir, generateSample, make, mlportfolio, registeredChampion, poll, runCiTestJob, serving, trackedRuns, tree, withoutUv } from './support.js';
 import { expectSurvivesHostileInput } from './hostile.js';
 
 describe.sequential('timeseries sample (the defaults: MLflow, Docker, CI)', () => {
@@ -43,17 +43,22 @@ describe.sequential('timeseries sample (the defaults: MLflow, Docker, CI)', () =
     expect(main.artifacts.some((path) => path.endsWith('.png') || path.includes('plot'))).toBe(true);
     expect(runs.filter((r) => r.parent === undefined).length).toBeLessThan(runs.length); // nested tuning runs
     expect(main.commit).toBe(head);
-    expect(main.artifacts).toEqual(expect.arrayContaining(['forecast.png', 'backtest.png', 'results.json']));
+    expect(main.artifacts).toEqual(expect.arrayContaining(['forecast.png', 'results.json', 'metadata.json']));
     // make train registered its model under the project's name; this run's version is the
     // champion (the first one), and it loads back through mlflow.pyfunc with its signature.
     const champion = await registeredChampion(project, main.experiment);
     expect(champion).toMatchObject({ runId: main.id, hasExample: true, inputs: ['h'] });
     expect(champion.tags.headline_metric).toMatch(/^best_mase=/);
     expect(Number(champion.tags.headline_metric!.split('=')[1])).toBeCloseTo(main.metrics.best_mase!, 6);
+    // Each forest study is a child run with its figure; the backtest comparison holds backtest.png.
+    expectForestStudies(project, runs, main, 'backtest.png');
+    const models = ['seasonal_naive', 'holt_winters', 'sarima', 'random_forest', 'extra_trees', 'boosting', 'stacking'];
+    expect(main.metrics.best_mase).toBe(Math.min(...models.map((model) => main.metrics[`${model}_mase`]!)));
+    expect(main.metrics.best_mase).toBe(main.metrics[`${main.tags.best_model}_mase`]);
     // The README's results are this run's numbers, read back from MLflow; training added only
     // the report to git (mlflow.db, mlruns/ and models/ are ignored).
     const section = await expectReportFromRun(project, main.id);
-    for (const model of ['seasonal_naive', 'holt_winters', 'sarima', 'random_forest']) {
+    for (const model of models) {
       expect(section).toContain(` ${main.metrics[`${model}_mase`]!.toFixed(3)} |`);
     }
     expect(section).toContain(`MASE ${main.metrics.best_mase!.toFixed(2)} against ${naive!.toFixed(2)}`);

@@ -7,7 +7,7 @@ import { type Answers, coerce } from '../../core/options.js';
 import { schemaOf } from '../../core/definition.js';
 import { planFor } from '../../core/render.js';
 import { PROJECT_KINDS, PROJECTS } from '../../cli/projects.js';
-import { listTemplateFiles, TEMPLATES_ROOT } from '../../core/templates.js';
+import { kitFileIsFor, listTemplateFiles, TEMPLATES_ROOT } from '../../core/templates.js';
 import { optionsDoc } from '../../cli/docs.js';
 import { generatorFile, rendered, runProject, writtenFiles } from './helpers.js';
 
@@ -166,7 +166,9 @@ describe.each(PROJECT_KINDS)('%s generator', (kind) => {
     }
     for (const answers of variations) for (const file of planFor(PROJECTS[kind]!, answers)) used.add(file.source);
     const all = [
-      ...listTemplateFiles(join(TEMPLATES_ROOT, 'common')).map((f) => join(TEMPLATES_ROOT, 'common', f)),
+      ...listTemplateFiles(join(TEMPLATES_ROOT, 'common'))
+        .filter((f) => kitFileIsFor(f, kind))
+        .map((f) => join(TEMPLATES_ROOT, 'common', f)),
       ...listTemplateFiles(join(TEMPLATES_ROOT, kind))
         .filter((f) => !f.startsWith('fragments/'))
         .map((f) => join(TEMPLATES_ROOT, kind, f)),
@@ -237,7 +239,9 @@ describe('option values named in templates', () => {
     const schema = schemaOf(PROJECTS[kind]!);
     const choices = new Map(schema.filter((s) => s.type === 'choice').map((s) => [s.name, s.choices.map((c) => c.value as string)]));
     const files = [
-      ...listTemplateFiles(join(TEMPLATES_ROOT, 'common')).map((f) => join(TEMPLATES_ROOT, 'common', f)),
+      ...listTemplateFiles(join(TEMPLATES_ROOT, 'common'))
+        .filter((f) => kitFileIsFor(f, kind))
+        .map((f) => join(TEMPLATES_ROOT, 'common', f)),
       ...listTemplateFiles(join(TEMPLATES_ROOT, kind)).map((f) => join(TEMPLATES_ROOT, kind, f)),
     ].filter((file) => file.endsWith('.ejs'));
     let compared = 0;

@@ -3,11 +3,13 @@
 1. Read the books from the database. An empty database gets the synthetic demo catalogue first
    (crawled with the real crawler), so a fresh clone trains offline.
 2. Summary statistics: counts, price by category and by rating, stock, missing values.
-3. A random forest predicts the price from category, star rating and stock. n_estimators,
-   max_features and the pruning knobs (min_samples_leaf, ccp_alpha) are tuned with 5-fold
-   cross-validation on the training split; each candidate is a nested tracked run.
-4. The tuned model is scored on a held-out 25 % next to a baseline that always predicts the
-   mean price. A model that does not beat it has learned nothing.
+3. A random forest predicts the price from category, star rating and stock. Its settings are
+   chosen study by study on the training split (forest.py): the number of trees by out-of-bag
+   error, max_features and the pruning knobs by cross-validated validation curves. Each study is a
+   nested tracked run with its figure.
+4. The forest, extra trees, gradient boosting, a stack of the three kinds and a baseline that
+   always predicts the mean price are scored on the same held-out 25 %. The one with the lowest
+   MAE is saved. Permutation importance on those held-out books checks what the forest uses.
 Everything is logged to the experiment tracker; the model is saved to models/. The figures go
 to reports/figures/ and the numbers to reports/results.json, from which `make report` fills the
 README's results section.
@@ -15,7 +17,6 @@ README's results section.
 
 from __future__ import annotations
 
-import itertools
 import json
 import platform
 import time
@@ -28,17 +29,18 @@ import joblib
 import numpy as np
 import pandas as pd
 from matplotlib.figure import Figure
+from sklearn.base import BaseEstimator, clone
 from sklearn.compose import ColumnTransformer
 from sklearn.dummy import DummyRegressor
 from sklearn.ensemble import RandomForestRegressor
 from sklearn.impute import SimpleImputer
 from sklearn.metrics import mean_absolute_error, mean_squared_error, r2_score
-from sklearn.model_selection import KFold, cross_val_score, train_test_split
+from sklearn.model_selection import KFold, train_test_split
 from sklearn.pipeline import Pipeline
 from sklearn.preprocessing import OneHotEncoder
 from sqlalchemy import Engine
 
-from . import __version__, config, report, storage, tracking
+from . import __version__, config, forest, report, storage, tracking
 from .parsing import FIELDS
 
 CATEGORICAL = ["category"]
@@ -47,19 +49,28 @@ TARGET = "price"
 MIN_ROWS = 30  # below this the held-out score means nothing
 SEED = 42
 
-# 2 x 2 x 2 x 2 = 16 candidates x 5 folds: about 10 s on 2 cores for a few hundred books.
-RF_GRID: dict[str, list[Any]] = {
-    "n_estimators": [50, 150],
-    "max_features": [0.5, 1.0],  # share of the features each split may look at
-    "min_samples_leaf": [1, 5],  # pre-pruning: every leaf averages at least this many books
-    "ccp_alpha": [0.0, 0.5],  # post-pruning: cost-complexity pruning of each tree
+# The studies' grids (see forest.py); `make train FULL=1` widens them. Pruning grids run from
+# the least to the most pruned value. ccp_alpha is in squared pounds (the trees' impurity).
+STUDY_GRIDS: dict[str, list[Any]] = {
+    "max_features": ["sqrt", 0.33, 0.5, 1.0],  # share of the inputs each split may look at
+    "min_samples_leaf": [1, 3, 10] + ([20, 40] if forest.FULL else []),
+    "ccp_alpha": [0.0, 0.5, 2.0] + ([8.0, 32.0] if forest.FULL else []),
+    "max_depth": [None, 8, 4] + ([2] if forest.FULL else []),
 }
 MODEL_FILE = "model.joblib"
 METADATA_FILE = "metadata.json"
 SUMMARY_FILE = "summary.json"
 PLOT_FILE = "predictions.png"
 PRICES_FILE = "prices.png"
-IMPORTANCE_FILE = "importances.png"
+COMPARISON_FILE = "comparison.png"
+# How the README names each model.
+LABELS = {
+    "baseline": "baseline: mean price",
+    "random_forest": "random forest",
+    "extra_trees": "extra trees",
+    "boosting": "gradient boosting",
+    "stacking": "stacking",
+}
 
 
 @dataclass
@@ -68,6 +79,10 @@ class TrainReport:
     params: dict[str, Any]
     summary: dict[str, Any]
     model_path: Path
+    best: str  # the model saved: the lowest held-out MAE
+    scores: dict[str, dict[str, float]]  # every model's held-out mae, rmse and r2
+    tuned: forest.Tuned  # the forest's studies
+    importance: forest.Importance
 
 
 def load_books(engine: Engine) -> pd.DataFrame:
@@ -99,39 +114,21 @@ def summarise(frame: pd.DataFrame) -> dict[str, Any]:
     }
 
 
-def make_model(**params: Any) -> Pipeline:
-    """Category one-hot encoded, numbers passed through (a missing stock count -> the median)."""
+def make_model(estimator: BaseEstimator | None = None) -> Pipeline:
+    """Category one-hot encoded, numbers passed through (a missing stock count -> the median).
+
+    The last step is named "forest" whatever the model: forest.tune sets its settings by name.
+    """
     prep = ColumnTransformer(
         [
-            ("category", OneHotEncoder(handle_unknown="ignore"), CATEGORICAL),
+            ("category", OneHotEncoder(handle_unknown="ignore", sparse_output=False), CATEGORICAL),
             ("numbers", SimpleImputer(strategy="median"), NUMERIC),
         ]
     )
     # One process: on a few hundred rows, starting workers costs more than it saves.
-    forest = RandomForestRegressor(random_state=SEED, n_jobs=1, **params)
-    return Pipeline([("prep", prep), ("forest", forest)])
-
-
-def tune(
-    x: pd.DataFrame, y: pd.Series, grid: dict[str, list[Any]], log_candidates: bool = True
-) -> tuple[dict[str, Any], float]:
-    """The grid point with the lowest 5-fold cross-validated MAE (on the training split only)."""
-    folds = KFold(n_splits=5, shuffle=True, random_state=SEED)
-    best: tuple[dict[str, Any], float] | None = None
-    for values in itertools.product(*grid.values()):
-        params = dict(zip(grid.keys(), values, strict=True))
-        scores = cross_val_score(
-            make_model(**params), x, y, cv=folds, scoring="neg_mean_absolute_error"
-        )
-        cv_mae = float(-scores.mean())
-        if log_candidates:
-            with tracking.start_run("rf-candidate", nested=True):
-                tracking.log_params(params)
-                tracking.log_metrics({"cv_mae": cv_mae})
-        if best is None or cv_mae < best[1]:
-            best = (params, cv_mae)
-    assert best is not None
-    return best
+    if estimator is None:
+        estimator = RandomForestRegressor(random_state=SEED, n_jobs=1)
+    return Pipeline([("prep", prep), ("forest", estimator)])
 
 
 def score(y_true: np.ndarray, y_pred: np.ndarray) -> dict[str, float]:
@@ -142,17 +139,38 @@ def score(y_true: np.ndarray, y_pred: np.ndarray) -> dict[str, float]:
     }
 
 
-def feature_importances(model: Pipeline) -> dict[str, float]:
+def impurity_by_column(model: Pipeline) -> dict[str, float]:
+    """The forest's impurity importance per input column (one-hot columns summed back)."""
     names = model.named_steps["prep"].get_feature_names_out()
     values = model.named_steps["forest"].feature_importances_
-    pairs = sorted(zip(names, values, strict=True), key=lambda p: -p[1])
-    return {name.split("__")[-1]: round(float(v), 4) for name, v in pairs}
+    totals: dict[str, float] = {}
+    for name, value in zip(names, values, strict=True):
+        column = name.split("__")[-1]
+        column = next((c for c in CATEGORICAL if column.startswith(f"{c}_")), column)
+        totals[column] = totals.get(column, 0.0) + float(value)
+    return totals
 
 
-def predictions_plot(y_true: np.ndarray, y_pred: np.ndarray, baseline: float) -> Figure:
+def compare(
+    params: dict[str, Any],
+    x_train: pd.DataFrame,
+    y_train: pd.Series,
+    x_test: pd.DataFrame,
+    y_test: pd.Series,
+) -> tuple[dict[str, Pipeline], dict[str, dict[str, float]]]:
+    """Every model fitted on the training split and scored on the same held-out books."""
+    cv = KFold(n_splits=3, shuffle=True, random_state=SEED)  # the stack's internal folds
+    candidates = {"baseline": DummyRegressor(strategy="mean")}
+    candidates |= forest.contenders(params, cv, SEED)
+    models = {name: make_model(m).fit(x_train, y_train) for name, m in candidates.items()}
+    scores = {name: score(y_test.to_numpy(), m.predict(x_test)) for name, m in models.items()}
+    return models, scores
+
+
+def predictions_plot(y_true: np.ndarray, y_pred: np.ndarray, baseline: float, model: str) -> Figure:
     fig = Figure(figsize=(5.5, 5), layout="constrained")
     ax = fig.add_subplot()
-    ax.scatter(y_true, y_pred, s=14, alpha=0.7, label="random forest")
+    ax.scatter(y_true, y_pred, s=14, alpha=0.7, label=LABELS[model])
     ax.axhline(baseline, color="grey", ls="--", label="baseline (mean price)")
     low, high = float(min(y_true.min(), y_pred.min())), float(max(y_true.max(), y_pred.max()))
     ax.plot([low, high], [low, high], color="black", lw=1, label="perfect")
@@ -177,33 +195,28 @@ def prices_plot(data: pd.DataFrame) -> Figure:
     return fig
 
 
-def importances_plot(importances: dict[str, float]) -> Figure:
-    """Which inputs the forest splits on most (impurity importance, summing to 1)."""
-    names = list(importances)[:12][::-1]  # the largest at the top
-    fig = Figure(figsize=(7, 4.5), layout="constrained")
-    ax = fig.add_subplot()
-    ax.barh(names, [importances[name] for name in names])
-    ax.set_xlabel("share of the forest's impurity decrease")
-    ax.set_title("Feature importances of the random forest")
-    ax.grid(axis="x", alpha=0.3)
-    return fig
-
-
 def results_for_readme(
-    metrics: dict[str, float], params: dict[str, Any], summary: dict[str, Any], test_rows: int
+    scores: dict[str, dict[str, float]],
+    best: str,
+    notes: list[str],
+    summary: dict[str, Any],
+    test_rows: int,
 ) -> report.Results:
-    """The README's view of this run: the forest next to always predicting the mean price."""
-    forest, baseline = metrics["test_mae"], metrics["baseline_mae"]
-    if forest < baseline:
+    """The README's view of this run: every model next to always predicting the mean price."""
+    model, baseline = scores[best]["mae"], scores["baseline"]["mae"]
+    if best != "baseline":
         headline = (
-            f"The random forest predicts held-out prices within £{forest:.2f} on average,"
+            f"The {LABELS[best]} predicts held-out prices within £{model:.2f} on average,"
             f" against £{baseline:.2f} for always guessing the mean price."
         )
     else:
-        headline = "The random forest does not beat always guessing the mean price."
+        headline = "No model beats always guessing the mean price."
     rows = [
-        [label, *(f"{metrics[f'{name}_{key}']:.2f}" for key in ("mae", "rmse", "r2"))]
-        for name, label in (("baseline", "baseline: mean price"), ("test", "**random forest**"))
+        [
+            f"**{LABELS[name]}**" if name == best else LABELS[name],
+            *(f"{scores[name][key]:.2f}" for key in ("mae", "rmse", "r2")),
+        ]
+        for name in LABELS
     ]
     return report.Results(
         headline=headline,
@@ -211,16 +224,19 @@ def results_for_readme(
         rows=rows,
         figures={
             PRICES_FILE: "Price by category of the books the crawl collected",
-            PLOT_FILE: "Predicted against actual price on the held-out books",
-            IMPORTANCE_FILE: "Feature importances of the random forest",
+            forest.OOB_FILE: "Out-of-bag error of the random forest as it grows",
+            forest.FEATURES_FILE: "Validation curve of max_features",
+            forest.PRUNING_FILE: "Validation curves of the pruning settings",
+            forest.IMPORTANCE_FILE: "Impurity and held-out permutation importance",
+            COMPARISON_FILE: "Every model's held-out MAE",
+            PLOT_FILE: f"Predicted against actual price on the held-out books ({LABELS[best]})",
         },
         notes=[
             f"{summary['books']} books in {summary['categories']} categories;"
-            f" {test_rows} of them held out for the scores above.",
-            "The forest's settings were tuned by 5-fold cross-validation on the rest"
-            f" (CV MAE £{metrics['cv_mae']:.2f}): "
-            + ", ".join(f"{key}={value}" for key, value in params.items())
-            + ".",
+            f" {test_rows} of them held out for the scores above, the rest used to train"
+            f" and tune. The model with the lowest held-out MAE, {LABELS[best]}, was refitted"
+            " on every book and saved to `models/`.",
+            *notes,
         ],
     )
 
@@ -251,7 +267,7 @@ def train(
     *,
     model_dir: Path = config.MODEL_DIR,
     reports_dir: Path = report.REPORTS_DIR,
-    grid: dict[str, list[Any]] | None = None,
+    grids: dict[str, list[Any]] | None = None,
     verbose: bool = True,
 ) -> TrainReport:
     started = time.perf_counter()
@@ -263,8 +279,10 @@ def train(
     x_train, x_test, y_train, y_test = train_test_split(x, y, test_size=0.25, random_state=SEED)
     model_dir = Path(model_dir)
     model_dir.mkdir(parents=True, exist_ok=True)
+    figures_dir = Path(reports_dir) / "figures"
+    figures_dir.mkdir(parents=True, exist_ok=True)
 
-    with tracking.start_run("train") as run_id:
+    with tracking.start_run("train") as run_id, forest.one_thread():
         tracking.log_params(
             {
                 "database": engine.dialect.name,
@@ -284,37 +302,62 @@ def train(
                 **{f"null_rate_{k}": v for k, v in summary["null_rate"].items()},
             }
         )
-        params, cv_mae = tune(x_train, y_train, grid or RF_GRID)
+        # The forest's settings, study by study, on the training split only.
+        folds = KFold(n_splits=forest.FOLDS, shuffle=True, random_state=SEED)
+        tuned = forest.tune(
+            make_model(), x_train, y_train, folds, grids or STUDY_GRIDS, figures_dir
+        )
+        params = tuned.params
+        cv_mae, cv_std = tuned.cv_score()
         tracking.log_params({f"rf_{k}": v for k, v in params.items()})
 
-        model = make_model(**params).fit(x_train, y_train)
-        baseline = DummyRegressor(strategy="mean").fit(x_train, y_train)
-        metrics = {f"test_{k}": v for k, v in score(y_test, model.predict(x_test)).items()}
-        metrics |= {f"baseline_{k}": v for k, v in score(y_test, baseline.predict(x_test)).items()}
-        metrics["cv_mae"] = cv_mae
-        tracking.log_metrics(metrics)
-        importances = feature_importances(model)
-        tracking.set_tags({"best_params": json.dumps(params)})
+        # Beyond the forest: every model on the same held-out books, the same metric.
+        with tracking.start_run("comparison", nested=True):
+            models, scores = compare(params, x_train, y_train, x_test, y_test)
+            best = min(scores, key=lambda name: scores[name]["mae"])
+            runner_up = sorted(scores, key=lambda name: scores[name]["mae"])[1]
+            reason = (
+                f"lowest held-out MAE: {scores[best]['mae']:.2f}"
+                f" (next: {runner_up}, {scores[runner_up]['mae']:.2f})"
+            )
+            for name, values in scores.items():
+                tracking.log_metrics({f"{name}_{k}": v for k, v in values.items()})
+            tracking.set_tags({"best_model": best, "best_reason": reason})
+            errors = {name: values["mae"] for name, values in scores.items()}
+            fig = forest.comparison_plot(errors, LABELS, "held-out MAE (£)")
+            forest.save_figure(fig, figures_dir, COMPARISON_FILE)
 
-        figures_dir = Path(reports_dir) / "figures"
-        figures_dir.mkdir(parents=True, exist_ok=True)
-        predicted = model.predict(x_test)
+        # Importance of the tuned forest, measured on the held-out books it never saw.
+        rf = models["random_forest"]
+        importance = forest.explain(rf, x_test, y_test, impurity_by_column(rf), figures_dir, SEED)
+
+        metrics = {f"test_{k}": v for k, v in scores[best].items()}
+        metrics |= {f"baseline_{k}": v for k, v in scores["baseline"].items()}
+        metrics |= {f"{name}_{k}": v for name, values in scores.items() for k, v in values.items()}
+        metrics |= {"cv_mae": cv_mae, "cv_mae_std": cv_std}
+        tracking.log_metrics(metrics)
+        tracking.set_tags(
+            {"best_params": json.dumps(params), "best_model": best, "best_reason": reason}
+        )
+
+        predicted = models[best].predict(x_test)
         for name, fig in (
             (PRICES_FILE, prices_plot(data)),
-            (PLOT_FILE, predictions_plot(y_test.to_numpy(), predicted, float(y_train.mean()))),
-            (IMPORTANCE_FILE, importances_plot(importances)),
+            (PLOT_FILE, predictions_plot(y_test.to_numpy(), predicted, y_train.mean(), best)),
         ):
-            fig.savefig(figures_dir / name, dpi=110)
-            tracking.log_figure(fig, name)
+            forest.save_figure(fig, figures_dir, name)
 
-        # The saved model is refitted on every usable book, with the tuned settings.
-        final = make_model(**params).fit(x, y)
+        # The saved model is the best one, refitted on every usable book.
+        final = clone(models[best]).fit(x, y)
         model_path = model_dir / MODEL_FILE
         joblib.dump(final, model_path)
         metadata = {
+            "model": best,
+            "reason": reason,
             "params": params,
             "metrics": {k: round(v, 4) for k, v in metrics.items()},
-            "feature_importances": importances,
+            "impurity_importance": importance.impurity,
+            "permutation_importance": importance.permutation,
             "rows": len(data),
             "trained_at": datetime.now(timezone.utc).isoformat(timespec="seconds"),
             "package_version": __version__,
@@ -325,7 +368,9 @@ def train(
         tracking.log_artifact(model_dir / METADATA_FILE)
         tracking.log_artifact(model_dir / SUMMARY_FILE)
         tracking.log_model(model_dir, "test_mae", metrics["test_mae"])
-        results = results_for_readme(metrics, params, summary, len(x_test))
+        results = results_for_readme(
+            scores, best, forest.notes(tuned, importance), summary, len(x_test)
+        )
         results.run_id = run_id
         results.seconds = time.perf_counter() - started
         tracking.log_artifact(report.save(results, reports_dir))
@@ -334,15 +379,24 @@ def train(
         print(f"{summary['books']} books in {summary['categories']} categories; ", end="")
         print(f"price {summary['price_min']}..{summary['price_max']}, mean {summary['price_mean']}")
         print("Mean price by rating:", summary["mean_price_by_rating"])
-        print(f"Best random forest (5-fold CV MAE {cv_mae:.2f}): {params}")
+        print(f"Random forest by study (CV MAE {cv_mae:.2f} ± {cv_std:.2f}): {params}")
         print(f"{'held-out':<22}{'MAE':>8}{'RMSE':>8}{'R2':>8}")
-        for name in ("test", "baseline"):
-            label = "random forest" if name == "test" else "baseline (mean)"
-            row = [metrics[f"{name}_{k}"] for k in ("mae", "rmse", "r2")]
-            print(f"{label:<22}{row[0]:>8.2f}{row[1]:>8.2f}{row[2]:>8.3f}")
-        print("Feature importances:", importances)
+        for name in LABELS:
+            row = [scores[name][k] for k in ("mae", "rmse", "r2")]
+            print(f"{LABELS[name]:<22}{row[0]:>8.2f}{row[1]:>8.2f}{row[2]:>8.3f}")
+        print(f"Best: {LABELS[best]} ({reason})")
+        print("Permutation importance (held out):", importance.permutation)
         print(f"Saved {model_path}")
-    return TrainReport(metrics=metrics, params=params, summary=summary, model_path=model_path)
+    return TrainReport(
+        metrics=metrics,
+        params=params,
+        summary=summary,
+        model_path=model_path,
+        best=best,
+        scores=scores,
+        tuned=tuned,
+        importance=importance,
+    )
 
 
 def evaluate(
@@ -359,7 +413,8 @@ def evaluate(
             "the database has no books to evaluate on: run `make demo` or `make scrape`"
         )
     y = frame[TARGET].to_numpy(dtype=float)
-    metrics = score(y, model.predict(frame[CATEGORICAL + NUMERIC]))
+    with forest.one_thread():
+        metrics = score(y, model.predict(frame[CATEGORICAL + NUMERIC]))
     metrics |= {f"baseline_{k}": v for k, v in score(y, np.full_like(y, y.mean())).items()}
     with tracking.start_run("evaluate"):
         tracking.log_params({"rows": len(frame)})

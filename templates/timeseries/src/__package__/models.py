@@ -3,16 +3,16 @@
 - SeasonalNaive: repeat the last observed season. The baseline every model must beat.
 - HoltWinters: exponential smoothing of level, trend and season (statsmodels).
 - Sarima: seasonal ARIMA (statsmodels).
-- RandomForest: scikit-learn regression on lag and calendar features, forecasting one step at a
-  time and feeding each prediction back in as a lag (recursive forecasting).
+- RandomForest, ExtraTrees, Boosting, Stacking: scikit-learn regression on lag and calendar
+  features (forest.py builds the regressors), forecasting one step at a time and feeding each
+  prediction back in as a lag (recursive forecasting).
 """
 
 from __future__ import annotations
 
-import itertools
 import json
 import warnings
-from collections.abc import Callable, Iterator
+from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
@@ -20,11 +20,13 @@ from typing import Any
 import joblib
 import numpy as np
 import pandas as pd
-from sklearn.ensemble import RandomForestRegressor
-from sklearn.metrics import mean_absolute_error
-from sklearn.model_selection import TimeSeriesSplit
+from sklearn.base import BaseEstimator
+from sklearn.model_selection import KFold
 
+from . import forest
 from .features import make_supervised, next_row
+
+SEED = 0  # every model's random_state: the same data gives the same forecasts
 
 
 @contextmanager
@@ -137,107 +139,70 @@ class Sarima(Forecaster):
         return self.fit_.forecast(h)
 
 
-class RandomForest(Forecaster):
-    """Random forest on the last `lags` changes plus the position in the season."""
+class LagModel(Forecaster):
+    """A scikit-learn regressor on the last `lags` changes plus the position in the season.
 
-    name = "random_forest"
+    Subclasses name the regressor; forest.contenders builds it from `settings` (the random
+    forest's settings, which the extra trees and the stack's forest reuse).
+    """
 
-    def __init__(
-        self,
-        season: int = 12,
-        lags: int | None = None,
-        n_estimators: int = 200,
-        max_features: float = 0.5,
-        min_samples_leaf: int = 1,
-        random_state: int = 0,
-    ) -> None:
+    def __init__(self, season: int = 12, lags: int | None = None, **settings: Any) -> None:
         super().__init__(season)
         self.lags = lags or season + 1  # a full season of changes, plus one
-        self.n_estimators = n_estimators
-        self.max_features = max_features
-        self.min_samples_leaf = min_samples_leaf
-        self.random_state = random_state
+        self.settings = settings
 
     def params(self) -> dict[str, Any]:
-        return {
-            "season": self.season,
-            "lags": self.lags,
-            "n_estimators": self.n_estimators,
-            "max_features": self.max_features,
-            "min_samples_leaf": self.min_samples_leaf,
-            "random_state": self.random_state,
-        }
+        return {"season": self.season, "lags": self.lags, **self.settings}
 
-    def regressor(self) -> RandomForestRegressor:
-        return RandomForestRegressor(
-            n_estimators=self.n_estimators,
-            max_features=self.max_features,
-            min_samples_leaf=self.min_samples_leaf,
-            random_state=self.random_state,
-            n_jobs=-1,
-        )
+    def regressor(self) -> BaseEstimator:
+        # The stack's internal folds are contiguous blocks of time, not shuffled rows.
+        return forest.contenders(self.settings, KFold(n_splits=3), SEED)[self.name]
 
     def _fit(self, y: pd.Series) -> None:
         features, target = make_supervised(y, self.lags, self.season)
-        self.model_ = self.regressor().fit(features, target)
-        # Predicting one row at a time is faster on one thread than on a pool.
-        self.model_.set_params(n_jobs=1)
+        with forest.one_thread():
+            self.model_ = self.regressor().fit(features, target)
 
     def _predict(self, h: int) -> np.ndarray:
         assert self.y_ is not None
         changes = list(self.y_.diff().dropna().to_numpy())
         level = float(self.y_.iloc[-1])
         forecast = []
-        for date in future_index(self.y_, h):
-            change = float(self.model_.predict(next_row(changes, date, self.lags, self.season))[0])
-            changes.append(change)  # the prediction becomes a lag for the next step
-            level += change
-            forecast.append(level)
+        with forest.one_thread():  # one row at a time: threads only wait for each other
+            for date in future_index(self.y_, h):
+                row = next_row(changes, date, self.lags, self.season)
+                change = float(self.model_.predict(row)[0])
+                changes.append(change)  # the prediction becomes a lag for the next step
+                level += change
+                forecast.append(level)
         return np.array(forecast)
 
 
-# Tuning grid for the random forest: 2 x 2 x 2 = 8 candidates, a few seconds on 2 cores.
-RF_GRID: dict[str, list[Any]] = {
-    "n_estimators": [100, 200],
-    "max_features": [0.5, 1.0],
-    "min_samples_leaf": [1, 3],
-}
+class RandomForest(LagModel):
+    """Random forest: deep trees on bootstrap samples, averaged."""
+
+    name = "random_forest"
 
 
-def tune_random_forest(
-    y: pd.Series,
-    season: int,
-    grid: dict[str, list[Any]] | None = None,
-    n_splits: int = 3,
-    on_candidate: Callable[[dict[str, Any], float], None] | None = None,
-) -> tuple[dict[str, Any], float]:
-    """Pick the random-forest settings with the lowest cross-validated MAE.
+class ExtraTrees(LagModel):
+    """Extremely randomised trees: random split thresholds, no bootstrap."""
 
-    TimeSeriesSplit always validates on rows that come after the training rows, so no
-    candidate is scored on the past after seeing the future (a shuffled K-fold would leak).
-    The score is the one-step-ahead error on the changes, cheap and good enough to rank.
-    `on_candidate(params, score)` is called for each candidate (train.py logs them).
-    """
-    grid = grid or RF_GRID
-    base = RandomForest(season=season)
-    features, target = make_supervised(y, base.lags, season)
-    splitter = TimeSeriesSplit(n_splits=n_splits)
-    best: tuple[dict[str, Any], float] | None = None
-    for values in itertools.product(*grid.values()):
-        params = dict(zip(grid.keys(), values, strict=True))
-        model = RandomForest(season=season, **params)
-        errors = []
-        for train_rows, valid_rows in splitter.split(features):
-            fitted = model.regressor().fit(features.iloc[train_rows], target.iloc[train_rows])
-            predicted = fitted.predict(features.iloc[valid_rows])
-            errors.append(mean_absolute_error(target.iloc[valid_rows], predicted))
-        score = float(np.mean(errors))
-        if on_candidate:
-            on_candidate(params, score)
-        if best is None or score < best[1]:
-            best = (params, score)
-    assert best is not None
-    return best
+    name = "extra_trees"
+
+
+class Boosting(LagModel):
+    """Histogram gradient boosting with early stopping: shallow trees fitted one after another."""
+
+    name = "boosting"
+
+
+class Stacking(LagModel):
+    """Forest + boosting + ridge, blended by a linear model fitted on out-of-fold predictions."""
+
+    name = "stacking"
+
+
+LAG_MODELS = (RandomForest, ExtraTrees, Boosting, Stacking)
 
 
 def default_models(season: int, rf_params: dict[str, Any] | None = None) -> list[Forecaster]:
@@ -246,7 +211,7 @@ def default_models(season: int, rf_params: dict[str, Any] | None = None) -> list
         SeasonalNaive(season=season),
         HoltWinters(season=season),
         Sarima(season=season),
-        RandomForest(season=season, **(rf_params or {})),
+        *(kind(season=season, **(rf_params or {})) for kind in LAG_MODELS),
     ]
 
 

@@ -1,9 +1,14 @@
 """`make train` and `make evaluate`: compare the models, keep the best, record everything.
 
 1. Load the series (co2 by default) and find its season length.
-2. Tune the random forest with time-series cross-validation on the data *before* the first
-   backtest origin, so the backtest never scores a model on data it was tuned on.
-3. Backtest every model with the same rolling origins; print the results table.
+2. Study the random forest on the data *before* the first backtest origin (forest.py), so the
+   backtest never scores a model on data it was tuned on: the number of trees by out-of-bag
+   error, max_features and the pruning knobs by time-series cross-validation, and impurity
+   against permutation importance on the one-step-ahead rows after that origin. Each study is
+   a nested tracked run with its figure.
+3. Backtest every model with the same rolling origins (the forest, extra trees, gradient
+   boosting and a stack of them next to the statistical models and the seasonal-naive
+   baseline); print the results table.
 4. Fit the model with the lowest MASE on the whole series and save it to models/
    (model.joblib + metadata.json), where the API picks it up.
 5. Draw the figures into reports/figures/ and write reports/results.json, from which
@@ -24,18 +29,22 @@ from typing import Any
 import joblib
 import pandas as pd
 from matplotlib.figure import Figure
+from sklearn.ensemble import RandomForestRegressor
+from sklearn.model_selection import TimeSeriesSplit
+from sklearn.pipeline import Pipeline
 
-from . import __version__, config, report, tracking
+from . import __version__, config, forest, report, tracking
 from .backtest import BacktestResult, origins, rolling_origin
 from .data import load_series, season_length
+from .features import make_supervised
 from .models import (
     METADATA_FILE,
     MODEL_FILE,
-    RF_GRID,
+    SEED,
+    RandomForest,
     SeasonalNaive,
     default_models,
     load_model,
-    tune_random_forest,
 )
 
 PLOT_FILE = "forecast.png"
@@ -46,6 +55,17 @@ LABELS = {
     "holt_winters": "Holt-Winters",
     "sarima": "SARIMA",
     "random_forest": "random forest",
+    "extra_trees": "extra trees",
+    "boosting": "gradient boosting",
+    "stacking": "stacking",
+}
+# The studies' grids (see forest.py); `make train FULL=1` widens them. Pruning grids run from
+# the least to the most pruned value. ccp_alpha is in squared units of the monthly change.
+STUDY_GRIDS: dict[str, list[Any]] = {
+    "max_features": ["sqrt", 0.33, 0.5, 1.0],  # share of the inputs each split may look at
+    "min_samples_leaf": [1, 3, 10] + ([20, 40] if forest.FULL else []),
+    "ccp_alpha": [0.0, 0.002, 0.01] + ([0.05, 0.2] if forest.FULL else []),
+    "max_depth": [None, 8, 4] + ([2] if forest.FULL else []),
 }
 
 
@@ -55,6 +75,8 @@ class TrainReport:
     best: str
     model_path: Path
     metadata: dict[str, Any]
+    tuned: forest.Tuned  # the forest's studies
+    importance: forest.Importance
 
 
 def results_table(results: list[BacktestResult]) -> pd.DataFrame:
@@ -111,7 +133,12 @@ def errors_plot(results: list[BacktestResult]) -> Figure:
 
 
 def results_for_readme(
-    table: pd.DataFrame, best: str, data_info: dict[str, Any], horizon: int, folds: int
+    table: pd.DataFrame,
+    best: str,
+    data_info: dict[str, Any],
+    horizon: int,
+    folds: int,
+    notes: list[str],
 ) -> report.Results:
     """The README's view of this run: every model next to the seasonal-naive baseline."""
     baseline = float(table.loc[SeasonalNaive.name, "mase"])
@@ -138,6 +165,10 @@ def results_for_readme(
         figures={
             PLOT_FILE: "Forecast vs actual over the latest backtest fold",
             ERRORS_FILE: "Backtest error (MASE) per model and fold",
+            forest.OOB_FILE: "Out-of-bag error of the random forest as it grows",
+            forest.FEATURES_FILE: "Validation curve of max_features",
+            forest.PRUNING_FILE: "Validation curves of the pruning settings",
+            forest.IMPORTANCE_FILE: "Impurity and held-out permutation importance",
         },
         notes=[
             f"Rolling-origin backtest on {data_info['source']} ({data_info['n_obs']} points,"
@@ -146,6 +177,7 @@ def results_for_readme(
             "MASE divides the error by that of the naive in-sample rule: below 1 beats it.",
             f"The model with the lowest MASE, {label}, was refitted on all the"
             " data and saved to `models/`.",
+            *notes,
         ],
     )
 
@@ -158,7 +190,7 @@ def train(
     model_dir: Path = config.MODEL_DIR,
     reports_dir: Path = report.REPORTS_DIR,
     source: str = config.DATA_SOURCE,
-    rf_grid: dict[str, list[Any]] | None = None,
+    rf_grids: dict[str, list[Any]] | None = None,
     verbose: bool = True,
 ) -> TrainReport:
     started = time.perf_counter()
@@ -176,50 +208,64 @@ def train(
         "n_obs": len(y),
     }
 
-    with tracking.start_run("train") as run_id:
+    figures_dir = Path(reports_dir) / "figures"
+    figures_dir.mkdir(parents=True, exist_ok=True)
+
+    with tracking.start_run("train") as run_id, forest.one_thread():
         tracking.log_params({**data_info, "season": season, "horizon": horizon, "folds": folds})
 
-        # Tune only on what the first backtest fold is allowed to see.
+        # Study the forest only on what the first backtest fold is allowed to see, with
+        # time-series CV (each fold validates on rows after the ones it trained on).
         first_origin = origins(len(y), horizon, folds)[0]
-
-        def log_candidate(params: dict[str, Any], cv_mae: float) -> None:
-            with tracking.start_run("rf-candidate", nested=True):
-                tracking.log_params(params)
-                tracking.log_metrics({"cv_mae": cv_mae})
-
-        rf_params, cv_mae = tune_random_forest(
-            y.iloc[:first_origin], season, grid=rf_grid or RF_GRID, on_candidate=log_candidate
-        )
+        lags = RandomForest(season=season).lags
+        features, target = make_supervised(y, lags, season)
+        seen = features.index < y.index[first_origin]
+        studied = Pipeline([("forest", RandomForestRegressor(random_state=SEED, n_jobs=1))])
+        splitter = TimeSeriesSplit(n_splits=forest.FOLDS)
+        grids = rf_grids or STUDY_GRIDS
+        tuned = forest.tune(studied, features[seen], target[seen], splitter, grids, figures_dir)
+        rf_params = tuned.params
+        cv_mae, cv_std = tuned.cv_score()
         tracking.log_params({f"rf_{key}": value for key, value in rf_params.items()})
-        tracking.log_metrics({"rf_cv_mae": cv_mae})
+        tracking.log_metrics({"rf_cv_mae": cv_mae, "rf_cv_mae_std": cv_std})
+
+        # Importance: the tuned forest on the one-step-ahead rows it never trained on.
+        fitted = forest.contenders(rf_params, splitter, SEED)["random_forest"]
+        fitted.fit(features[seen], target[seen])
+        impurity = dict(zip(features.columns, map(float, fitted.feature_importances_), strict=True))
+        importance = forest.explain(
+            fitted, features[~seen], target[~seen], impurity, figures_dir, SEED
+        )
 
         models = default_models(season, rf_params)
         results = [rolling_origin(y, m.clone, horizon, folds, season) for m in models]
         table = results_table(results)
         best_name = str(table["mase"].idxmin())
+        runner_up = str(table["mase"].drop(best_name).idxmin())
+        reason = (
+            f"lowest mean backtest MASE: {table.loc[best_name, 'mase']:.3f}"
+            f" (next: {runner_up}, {table.loc[runner_up, 'mase']:.3f})"
+        )
         if verbose:
             print(f"Rolling-origin backtest: {folds} folds x {horizon} steps, season {season}")
             print(table.round(3).to_string())
-            print(f"Best model: {best_name}")
+            print(f"Random forest by study (CV MAE {cv_mae:.3f} ± {cv_std:.3f}): {rf_params}")
+            print(f"Best model: {best_name} ({reason})")
 
-        tracking.log_metrics(
-            {
-                f"{model}_{metric}": value
-                for model, row in table.iterrows()
-                for metric, value in row.items()
-            }
-        )
+        metrics = {
+            f"{model}_{metric}": value
+            for model, row in table.iterrows()
+            for metric, value in row.items()
+        }
+        # Beyond the forest: every model on the same rolling origins, the same metric.
+        with tracking.start_run("comparison", nested=True):
+            tracking.log_metrics(metrics)
+            tracking.set_tags({"best_model": best_name, "best_reason": reason})
+            forest.save_figure(errors_plot(results), figures_dir, ERRORS_FILE)
+        tracking.log_metrics(metrics)
         tracking.log_metrics({"best_mase": float(table.loc[best_name, "mase"])})
-        tracking.set_tags({"best_model": best_name})
-
-        figures_dir = Path(reports_dir) / "figures"
-        figures_dir.mkdir(parents=True, exist_ok=True)
-        for name, fig in (
-            (PLOT_FILE, forecast_plot(y, results, season)),
-            (ERRORS_FILE, errors_plot(results)),
-        ):
-            fig.savefig(figures_dir / name, dpi=110)
-            tracking.log_figure(fig, name)
+        tracking.set_tags({"best_model": best_name, "best_reason": reason})
+        forest.save_figure(forecast_plot(y, results, season), figures_dir, PLOT_FILE)
 
         best = next(m for m in models if m.name == best_name).clone().fit(y)
         model_path = model_dir / MODEL_FILE
@@ -230,7 +276,9 @@ def train(
             "data": data_info,
             "horizon": horizon,
             "folds": folds,
+            "reason": reason,
             "metrics": {k: round(float(v), 4) for k, v in table.loc[best_name].items()},
+            "permutation_importance": importance.permutation,
             "baseline_mase": round(float(table.loc[SeasonalNaive.name, "mase"]), 4),
             "trained_at": datetime.now(timezone.utc).isoformat(timespec="seconds"),
             "package_version": __version__,
@@ -240,7 +288,8 @@ def train(
         metadata_path.write_text(json.dumps(metadata, indent=2) + "\n", encoding="utf-8")
         tracking.log_artifact(metadata_path)
         tracking.log_model(model_dir, "best_mase", float(table.loc[best_name, "mase"]))
-        summary = results_for_readme(table, best_name, data_info, horizon, folds)
+        notes = forest.notes(tuned, importance)
+        summary = results_for_readme(table, best_name, data_info, horizon, folds, notes)
         summary.run_id = run_id
         summary.seconds = time.perf_counter() - started
         results_path = report.save(summary, reports_dir)
@@ -248,7 +297,14 @@ def train(
         if verbose:
             print(f"Saved {model_path}, {metadata_path} and {results_path}")
 
-    return TrainReport(table=table, best=best_name, model_path=model_path, metadata=metadata)
+    return TrainReport(
+        table=table,
+        best=best_name,
+        model_path=model_path,
+        metadata=metadata,
+        tuned=tuned,
+        importance=importance,
+    )
 
 
 def evaluate(
