@@ -374,36 +374,54 @@ def train(
         say(f'example: "{reference}" -> "{hypothesis}"')
 
         # 4. results
-        tracker.log_params({"steps": steps})
-        tracker.log_metrics(
-            {
-                "final_cer": outcome.cer,
-                "final_wer": outcome.wer,
-                "rtf": outcome.rtf,
-                "train_seconds": seconds,
-            }
+        save_results(
+            transcriber, outcome, params, validation, tracker, run_id, model_dir, reports_dir
         )
-        tracker.set_tags({"example_transcript": f"{reference} -> {hypothesis}"})
-        if model_dir is not None:
-            _save(transcriber, outcome, params)
-            for name in (MODEL_FILE, SETTINGS_FILE, EXAMPLES_FILE):
-                tracker.log_artifact(Path(model_dir) / name)
-        figures = {
-            SPECTROGRAM_FILE: spectrogram_figure(transcriber, validation[0], hypothesis),
-            PLOT_FILE: learning_curves(history),
-        }
-        for name, fig in figures.items():
-            tracker.log_figure(fig, name)
-            if reports_dir is not None:
-                (Path(reports_dir) / "figures").mkdir(parents=True, exist_ok=True)
-                fig.savefig(Path(reports_dir) / "figures" / name, dpi=110)
-        if reports_dir is not None:
-            results = results_for_readme(outcome, params, len(validation), rnn)
-            results.run_id = run_id or ""
-            results.seconds = seconds
-            results.hardware = report.hardware(device.type)
-            tracker.log_artifact(report.save(results, reports_dir))
     return outcome, transcriber
+
+
+def save_results(
+    transcriber: Transcriber,
+    outcome: TrainReport,
+    params: dict[str, Any],
+    validation: list[Example],
+    tracker: ModuleType,
+    run_id: str,
+    model_dir: Path | None,
+    reports_dir: Path | None,
+) -> None:
+    """Step 4: final metrics to the tracker, the model files, the figures and results.json."""
+    reference, hypothesis = outcome.examples[0]
+    device = transcriber.device
+    tracker.log_params({"steps": outcome.steps})
+    tracker.log_metrics(
+        {
+            "final_cer": outcome.cer,
+            "final_wer": outcome.wer,
+            "rtf": outcome.rtf,
+            "train_seconds": outcome.seconds,
+        }
+    )
+    tracker.set_tags({"example_transcript": f"{reference} -> {hypothesis}"})
+    if model_dir is not None:
+        _save(transcriber, outcome, params)
+        for name in (MODEL_FILE, SETTINGS_FILE, EXAMPLES_FILE):
+            tracker.log_artifact(Path(model_dir) / name)
+    figures = {
+        SPECTROGRAM_FILE: spectrogram_figure(transcriber, validation[0], hypothesis),
+        PLOT_FILE: learning_curves(outcome.history),
+    }
+    for name, fig in figures.items():
+        tracker.log_figure(fig, name)
+        if reports_dir is not None:
+            (Path(reports_dir) / "figures").mkdir(parents=True, exist_ok=True)
+            fig.savefig(Path(reports_dir) / "figures" / name, dpi=110)
+    if reports_dir is not None:
+        results = results_for_readme(outcome, params, len(validation), params["rnn"])
+        results.run_id = run_id or ""
+        results.seconds = outcome.seconds
+        results.hardware = report.hardware(device.type)
+        tracker.log_artifact(report.save(results, reports_dir))
 
 
 def _quiet(*args: object) -> None:
