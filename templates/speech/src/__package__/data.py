@@ -1,7 +1,7 @@
 """Where training clips come from, and how they are batched.
 
-- Synthetic digit strings (synth.py), made from a seed: nothing is downloaded, and the same
-  seed gives the same clips. `make train` uses these.
+- Synthetic digit strings (synth.py), made on the fly: an endless stream, so no clip is seen
+  twice and nothing is downloaded. `make train` uses these.
 - A folder of your own clips with transcripts (`folder_dataset`): either a `transcripts.csv`
   (columns `file,text`) or a `.txt` file next to each clip with the same name.
 - The Free Spoken Digit Dataset (FSDD, 3,000 recordings of spoken digits by 6 speakers, 8 kHz,
@@ -15,12 +15,13 @@ import io
 import shutil
 import urllib.request
 import zipfile
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np
 import torch
+from torch.utils.data import IterableDataset, get_worker_info
 
 from .audio import load_clip, soundfile_formats
 from .synth import SAMPLE_RATE, random_example
@@ -35,8 +36,26 @@ FSDD_URL = (
 FSDD_LICENSE = "CC BY-SA 4.0 (https://creativecommons.org/licenses/by-sa/4.0/)"
 
 
+class SyntheticDigits(IterableDataset):
+    """An endless, reproducible stream of synthetic digit-string clips.
+
+    Used with a DataLoader worker, so clips are synthesised on one CPU core while the model
+    trains on another. The stream depends only on `seed` (one worker; with several, each gets
+    its own seed derived from it).
+    """
+
+    def __init__(self, seed: int, min_digits: int = 1, max_digits: int = 5) -> None:
+        self.seed, self.min_digits, self.max_digits = seed, min_digits, max_digits
+
+    def __iter__(self) -> Iterator[Example]:
+        worker = get_worker_info()
+        rng = np.random.default_rng([self.seed, worker.id if worker else 0])
+        while True:
+            yield random_example(rng, self.min_digits, self.max_digits)
+
+
 def synthetic_set(n: int, seed: int, min_digits: int = 1, max_digits: int = 5) -> list[Example]:
-    """A fixed list of `n` synthetic clips: the same `seed` gives the same clips."""
+    """A fixed list of `n` synthetic clips (validation and tests)."""
     rng = np.random.default_rng(seed)
     return [random_example(rng, min_digits, max_digits) for _ in range(n)]
 

@@ -51,8 +51,6 @@ class SpeechRecognizer(nn.Module):
             bidirectional=True,
             dropout=dropout if layers > 1 else 0.0,
         )
-        if rnn == "lstm":
-            open_forget_gates(self.rnn)
         self.dropout = nn.Dropout(dropout)
         self.classify = nn.Linear(2 * hidden, vocab_size)
 
@@ -74,20 +72,6 @@ class SpeechRecognizer(nn.Module):
         out, _ = self.rnn(packed)
         x, _ = pad_packed_sequence(out, batch_first=True, total_length=x.shape[1])
         return self.classify(self.dropout(x)).log_softmax(dim=-1), lengths
-
-
-def open_forget_gates(lstm: nn.LSTM) -> None:
-    """Start every LSTM forget gate near 1 ("remember"): a well-known trick that lets gradients
-    flow through time from the first step, so the model leaves CTC's all-blank stage sooner.
-
-    PyTorch stores each layer's biases as four blocks (input, forget, cell, output gates) in
-    bias_ih and bias_hh; the forget gate is the second block. 1 in total (0.5 + 0.5).
-    """
-    for name, bias in lstm.named_parameters():
-        if name.startswith("bias"):
-            size = bias.shape[0] // 4
-            with torch.no_grad():
-                bias[size : 2 * size].fill_(0.5)
 
 
 def count_parameters(model: nn.Module) -> int:
