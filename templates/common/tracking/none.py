@@ -1,52 +1,35 @@
-"""Experiment tracking switched off.
+"""Experiment tracking switched off: this project was generated without a tracker.
 
-The same interface as the MLflow and Weights & Biases versions, doing nothing, so the training
-code stays identical whichever tracker the project was generated with.
+Every function of the tracking interface is there and does nothing (see no_tracking.py), so
+the training code stays identical whichever tracker the project was generated with. Only
+``model_dir`` does something: it tells the server where its model is.
 """
 
 from __future__ import annotations
 
 import os
-from collections.abc import Iterator, Mapping, Sequence
-from contextlib import contextmanager
 from pathlib import Path
-from typing import Any
 
+from .no_tracking import (
+    log_artifact,
+    log_figure,
+    log_metrics,
+    log_model,
+    log_params,
+    set_tags,
+    start_run,
+)
 
-@contextmanager
-def start_run(run_name: str, nested: bool = False) -> Iterator[str]:
-    yield ""  # no run id: nothing is recorded
-
-
-def log_params(params: Mapping[str, Any]) -> None:
-    pass
-
-
-def log_metrics(metrics: Mapping[str, float], step: int | None = None) -> None:
-    pass
-
-
-def set_tags(tags: Mapping[str, Any]) -> None:
-    pass
-
-
-def log_figure(fig: Any, filename: str) -> None:
-    pass
-
-
-def log_artifact(path: str | Path) -> None:
-    pass
-
-
-def log_model(
-    model_dir: str | Path,
-    metric: str,
-    value: float,
-    *,
-    higher_is_better: bool = False,
-    files: Sequence[str] | None = None,
-) -> None:
-    pass
+__all__ = [
+    "log_artifact",
+    "log_figure",
+    "log_metrics",
+    "log_model",
+    "log_params",
+    "model_dir",
+    "set_tags",
+    "start_run",
+]
 
 
 def model_dir(default: str | Path) -> Path:

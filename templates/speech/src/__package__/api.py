@@ -13,8 +13,8 @@ ffmpeg or other program is started). Stereo is mixed down; other sample rates ar
 numpy. Every error of the API is JSON {"error": ...} (web.py).
 
 At startup the app loads the model `make train` saved in models/. Without one (a fresh clone
-or Docker image) it trains one (config.QUICK_TRAIN_STEPS steps, a minute or two on a laptop
-CPU) in a background thread: /health answers at once and says so, and /transcribe answers 503
+or Docker image) it trains one (at most config.QUICK_TRAIN_STEPS steps) in a background
+thread: /health answers at once and says so, and /transcribe answers 503
 with a "retry" message until the model is ready.
 """
 
@@ -65,15 +65,16 @@ class ModelHolder:
         threading.Thread(target=self._train, name="quick-train", daemon=True).start()
 
     def _train(self) -> None:
-        from .train import train
+        from . import no_tracking
+        from .train import Plan, train
 
         try:
             # A stopgap model: nothing saved, tracked or written into the README's results.
             report, transcriber = train(
-                steps=config.QUICK_TRAIN_STEPS,
+                plan=Plan(max_steps=config.QUICK_TRAIN_STEPS),
                 model_dir=None,
                 reports_dir=None,
-                track=False,
+                tracker=no_tracking,
                 verbose=False,
             )
         except Exception:

@@ -20,7 +20,12 @@ def build_parser() -> argparse.ArgumentParser:
     commands = parser.add_subparsers(dest="command", required=True)
 
     train = commands.add_parser("train", help="train on synthetic digits (or --data FOLDER)")
-    train.add_argument("--steps", type=int, default=config.TRAIN_STEPS, help="training steps")
+    train.add_argument(
+        "--steps",
+        type=int,
+        default=config.MAX_STEPS,
+        help="most training steps (it stops earlier at the target CER)",
+    )
     # make train RNN=lstm DATA=data/fsdd passes these through the environment.
     train.add_argument(
         "--rnn", choices=("gru", "lstm"), default=os.environ.get("TRAIN_RNN") or config.RNN
@@ -78,9 +83,9 @@ def main(argv: Sequence[str] | None = None) -> int:
 
 def run(args: argparse.Namespace) -> None:
     if args.command == "train":
-        from .train import train
+        from .train import Plan, train
 
-        train(steps=args.steps, rnn=args.rnn, data_dir=args.data, seed=args.seed)
+        train(rnn=args.rnn, data_dir=args.data, seed=args.seed, plan=Plan(max_steps=args.steps))
     elif args.command == "evaluate":
         from .train import evaluate
 

@@ -1,12 +1,17 @@
 """`make train` and `make evaluate`.
 
-Training: batches of synthetic clips (or your folder of clips) -> log-mel features -> model ->
-CTC loss, for a fixed number of steps with AdamW and a one-cycle learning-rate schedule. Every
-EPOCH_STEPS steps the validation clips are transcribed (greedy decoding) and the epoch's CTC
-loss, CER and WER are logged; at the end the real-time factor and example transcripts too.
-The weights are saved as a state_dict (models/model.pt) beside models/model.json (settings and
-results), which the server and `evaluate` load. The figures go to reports/figures/ and the
-numbers to reports/results.json, from which `make report` fills the README's results section.
+Training, in the steps `train()` names:
+1. data: new synthetic clips for every batch (made by a DataLoader worker from the seed), or
+   your folder of clips turned into log-mel features once; validation clips the training never
+   sees (another seed, or every 10th clip of your folder);
+2. model: the network, AdamW and a one-cycle learning-rate schedule;
+3. loop: batches of features -> model -> CTC loss; every EVAL_EVERY steps
+   the validation clips are transcribed (greedy decoding) and CTC loss, CER and WER logged.
+   Training stops early once the validation CER reaches TARGET_CER, else after MAX_STEPS;
+4. results: the model is saved as a state_dict (models/model.pt) beside models/model.json
+   (settings and results), which the server and `evaluate` load; the figures go to
+   reports/figures/ and the numbers to reports/results.json, from which `make report` fills the
+   README's results section. Everything is logged to the experiment tracker.
 
 The same code trains on a CUDA GPU when one is available and on the CPU otherwise.
 """
@@ -16,9 +21,11 @@ from __future__ import annotations
 import json
 import platform
 import time
+from collections.abc import Iterator
 from dataclasses import dataclass, field
 from datetime import datetime, timezone
 from pathlib import Path
+from types import ModuleType
 from typing import Any
 
 import numpy as np
@@ -28,6 +35,7 @@ from torch.utils.data import DataLoader
 
 from . import __version__, config, report, tracking
 from .data import Example, SyntheticDigits, collate, folder_dataset, split, synthetic_set
+from .features import num_frames
 from .inference import MODEL_FILE, SETTINGS_FILE, Transcriber, build
 from .metrics import cer, wer
 from .model import count_parameters
@@ -37,9 +45,22 @@ SPECTROGRAM_FILE = "spectrogram.png"
 EXAMPLES_FILE = "examples.txt"
 
 
+@dataclass(frozen=True)
+class Plan:
+    """How long and how hard to train (config.py holds the defaults)."""
+
+    max_steps: int = config.MAX_STEPS
+    target_cer: float = config.TARGET_CER  # stop at the first validation this good; 0: never
+    eval_every: int = config.EVAL_EVERY
+    batch_size: int = config.BATCH_SIZE
+    learning_rate: float = config.LEARNING_RATE
+    workers: int = 1  # DataLoader workers synthesising clips (0: in the training process)
+    validation_clips: int = config.VALIDATION_CLIPS
+
+
 @dataclass
 class TrainReport:
-    history: list[dict[str, float]]  # one row per epoch: epoch, ctc_loss, val_loss, cer, wer
+    history: list[dict[str, float]]  # one row per validation: step, ctc_loss, val_loss, cer, wer
     cer: float
     wer: float
     rtf: float  # seconds of compute per second of audio, on the validation clips
@@ -47,6 +68,7 @@ class TrainReport:
     examples: list[tuple[str, str]]  # (reference, transcript) of some validation clips
     model_dir: Path
     settings: dict[str, Any] = field(default_factory=dict)
+    steps: int = 0  # steps trained: fewer than the plan's max_steps when it stopped early
 
 
 def pick_device() -> torch.device:
@@ -59,39 +81,163 @@ def seed_everything(seed: int) -> None:
     torch.set_num_threads(config.TORCH_THREADS)
 
 
-def _loader(examples: list[Example] | None, seed: int, batch_size: int, workers: int):
-    """An endless iterator of batches: synthetic clips, or the given clips reshuffled."""
+# --- 1. data ---------------------------------------------------------------------------------
+
+
+@dataclass
+class FeatureSet:
+    """Your clips as log-mel features, computed once: a step only picks and pads them."""
+
+    features: list[torch.Tensor]  # one (frames, mels) tensor per clip
+    targets: list[torch.Tensor]  # label ids per clip
+
+    def batch(self, indices: list[int], device: torch.device):
+        feats = torch.nn.utils.rnn.pad_sequence(
+            [self.features[i] for i in indices], batch_first=True, padding_value=-1.0
+        )  # -1 is the features' floor: what silence (the padding of a wave batch) gives
+        frames = torch.tensor([len(self.features[i]) for i in indices])
+        labels = [self.targets[i] for i in indices]
+        target_lengths = torch.tensor([len(x) for x in labels])
+        return feats.to(device), frames.to(device), torch.cat(labels), target_lengths
+
+
+def load_data(
+    data_dir: Path | None, seed: int, plan: Plan
+) -> tuple[list[Example] | None, list[Example], dict[str, Any]]:
+    """Training clips (None: synthesised batch by batch), validation clips, and a description
+    of them for the tracker."""
+    if data_dir is None:
+        # Another seed: validation clips are never among the training clips.
+        validation = synthetic_set(plan.validation_clips, seed + 1, max_digits=config.MAX_DIGITS)
+        return None, validation, {"data": "synthetic digits", "max_digits": config.MAX_DIGITS}
+    train_set, validation = split(folder_dataset(data_dir, config.SAMPLE_RATE))
+    return train_set, validation, {"data": str(data_dir), "clips": len(train_set) + len(validation)}
+
+
+def feature_batches(
+    transcriber: Transcriber, examples: list[Example] | None, seed: int, plan: Plan
+) -> Iterator[tuple[torch.Tensor, ...]]:
+    """Endless batches of (features, frames, targets, target lengths).
+
+    Synthetic data: new clips for every batch, so no clip is seen twice (a fixed set of 1,000
+    clips made once was tried: the GRU overfitted it and stayed at CER 0.05). Your folder: its
+    features are computed once and reshuffled every pass.
+    """
+    device = transcriber.device
     if examples is None:
         stream = SyntheticDigits(seed, max_digits=config.MAX_DIGITS)
-        loader = DataLoader(stream, batch_size=batch_size, collate_fn=collate, num_workers=workers)
-        return iter(loader)
+        loader = DataLoader(
+            stream, batch_size=plan.batch_size, collate_fn=collate, num_workers=plan.workers
+        )
+        for batch in loader:
+            batch = batch.to(device)
+            with torch.no_grad():
+                feats = transcriber.features(batch.waves, batch.lengths)
+            yield feats, num_frames(batch.lengths), batch.targets, batch.target_lengths
+    cached = cache_features(transcriber, examples)
+    for indices in shuffled_batches(len(cached.features), plan.batch_size, seed):
+        yield cached.batch(indices, device)
+
+
+def cache_features(transcriber: Transcriber, examples: list[Example], chunk: int = 64):
+    """Log-mel features of every clip, computed in batches once (the STFT is not learned)."""
+    features, targets = [], []
+    for start in range(0, len(examples), chunk):
+        batch = collate(examples[start : start + chunk]).to(transcriber.device)
+        with torch.no_grad():
+            feats = transcriber.features(batch.waves, batch.lengths)
+        for i, frames in enumerate(num_frames(batch.lengths).tolist()):
+            features.append(feats[i, :frames])
+        targets += list(torch.split(batch.targets.cpu(), batch.target_lengths.tolist()))
+    return FeatureSet(features, targets)
+
+
+def shuffled_batches(size: int, batch_size: int, seed: int):
+    """Endless batches of indices: each pass over the set in a new (seeded) order."""
     generator = torch.Generator().manual_seed(seed)
-    loader = DataLoader(
-        examples, batch_size=batch_size, shuffle=True, collate_fn=collate, generator=generator
-    )
-    return cycle_batches(loader)
-
-
-def cycle_batches(loader: DataLoader):
-    # itertools.cycle would replay the first epoch's order; re-iterating reshuffles.
     while True:
-        yield from loader
+        order = torch.randperm(size, generator=generator).tolist()
+        for start in range(0, size - batch_size + 1, batch_size):
+            yield order[start : start + batch_size]
+
+
+# --- 3. loop ---------------------------------------------------------------------------------
+
+
+def train_loop(
+    transcriber: Transcriber,
+    batches: Iterator[tuple[torch.Tensor, ...]],
+    validation: list[Example],
+    plan: Plan,
+    tracker: ModuleType,
+    say,
+) -> tuple[list[dict[str, float]], dict[str, Any], int]:
+    """Train until the validation CER reaches plan.target_cer or plan.max_steps have run.
+    Returns the history, the last validation and the number of steps trained."""
+    model = transcriber.model
+    optimizer = torch.optim.AdamW(model.parameters(), lr=plan.learning_rate)
+    # One cycle: warm up, then anneal over max_steps. A high peak learning rate gets through
+    # CTC's all-blank stage quickly; an early stop simply leaves the rest of the cycle unused.
+    schedule = torch.optim.lr_scheduler.OneCycleLR(
+        optimizer, max_lr=plan.learning_rate, total_steps=plan.max_steps, pct_start=0.15
+    )
+    ctc = torch.nn.CTCLoss(zero_infinity=True)  # blank = 0
+    history: list[dict[str, float]] = []
+    losses: list[float] = []
+    started = time.perf_counter()
+    for step in range(1, plan.max_steps + 1):
+        model.train()
+        feats, frames, targets, target_lengths = next(batches)
+        log_probs, out_lengths = model(feats, frames)
+        # CTCLoss wants (time, batch, vocab).
+        loss = ctc(log_probs.transpose(0, 1), targets, out_lengths, target_lengths)
+        optimizer.zero_grad(set_to_none=True)
+        loss.backward()
+        torch.nn.utils.clip_grad_norm_(model.parameters(), 1.0)  # RNNs can spike
+        optimizer.step()
+        schedule.step()
+        losses.append(loss.item())
+        if step % plan.eval_every and step < plan.max_steps:
+            continue
+        result = run_validation(transcriber, validation)
+        row = {"step": step, "ctc_loss": float(np.mean(losses)), **_rates(result)}
+        history.append(row)
+        losses = []
+        tracker.log_metrics({k: v for k, v in row.items() if k != "step"}, step=step)
+        say(
+            f"step {step:4d}  ctc_loss {row['ctc_loss']:.3f}  val_loss {row['val_loss']:.3f}"
+            f"  CER {row['cer']:.3f}  WER {row['wer']:.3f}  ({time.perf_counter() - started:.0f} s)"
+        )
+        if result["cer"] <= plan.target_cer:
+            say(f"validation CER {result['cer']:.4f} <= {plan.target_cer}: stopping")
+            break
+    return history, result, step
+
+
+def _rates(result: dict[str, Any]) -> dict[str, float]:
+    return {key: result[key] for key in ("val_loss", "cer", "wer")}
+
+
+# --- evaluate --------------------------------------------------------------------------------
 
 
 def run_validation(
-    transcriber: Transcriber, examples: list[Example], batch_size: int = 32
+    transcriber: Transcriber, examples: list[Example], batch_size: int = 50
 ) -> dict[str, Any]:
     """Transcribe `examples`; CER, WER, mean CTC loss and the real-time factor."""
+    transcriber.model.eval()
     ctc = torch.nn.CTCLoss(zero_infinity=True)
     hypotheses, losses, compute = [], [], 0.0
-    for start in range(0, len(examples), batch_size):
-        batch = collate(examples[start : start + batch_size]).to(transcriber.device)
-        begin = time.perf_counter()
-        log_probs, out_lengths = transcriber.forward(batch.waves, batch.lengths)
-        hypotheses += transcriber.decode(log_probs, out_lengths)
-        compute += time.perf_counter() - begin
-        loss = ctc(log_probs.transpose(0, 1), batch.targets, out_lengths, batch.target_lengths)
-        losses.append(float(loss))
+    with torch.no_grad():
+        for start in range(0, len(examples), batch_size):
+            batch = collate(examples[start : start + batch_size]).to(transcriber.device)
+            begin = time.perf_counter()
+            log_probs, out_lengths = transcriber.forward(batch.waves, batch.lengths)
+            hypotheses += transcriber.decode(log_probs, out_lengths)
+            compute += time.perf_counter() - begin
+            targets, target_lengths = batch.targets, batch.target_lengths
+            loss = ctc(log_probs.transpose(0, 1), targets, out_lengths, target_lengths)
+            losses.append(float(loss))
     references = [collate([ex]).texts[0] for ex in examples]
     audio_seconds = sum(len(wave) for wave, _ in examples) / config.SAMPLE_RATE
     return {
@@ -103,17 +249,20 @@ def run_validation(
     }
 
 
+# --- 4. results (figures, README, model files) -----------------------------------------------
+
+
 def learning_curves(history: list[dict[str, float]]) -> Figure:
     fig = Figure(figsize=(9, 3.5), layout="constrained")
     loss_ax, error_ax = fig.subplots(1, 2)
-    epochs = [row["epoch"] for row in history]
-    loss_ax.plot(epochs, [row["ctc_loss"] for row in history], label="train")
-    loss_ax.plot(epochs, [row["val_loss"] for row in history], label="validation")
-    loss_ax.set(title="CTC loss", xlabel="epoch", yscale="log")
+    steps = [row["step"] for row in history]
+    loss_ax.plot(steps, [row["ctc_loss"] for row in history], label="train")
+    loss_ax.plot(steps, [row["val_loss"] for row in history], label="validation")
+    loss_ax.set(title="CTC loss", xlabel="training step", yscale="log")
     loss_ax.legend()
-    error_ax.plot(epochs, [row["cer"] for row in history], label="CER")
-    error_ax.plot(epochs, [row["wer"] for row in history], label="WER")
-    error_ax.set(title="Validation error rates", xlabel="epoch", ylim=(0, 1))
+    error_ax.plot(steps, [row["cer"] for row in history], label="CER")
+    error_ax.plot(steps, [row["wer"] for row in history], label="WER")
+    error_ax.set(title="Validation error rates", xlabel="training step", ylim=(0, 1))
     error_ax.legend()
     for ax in (loss_ax, error_ax):
         ax.grid(alpha=0.3)
@@ -163,11 +312,13 @@ def results_for_readme(
         ],
         figures={
             SPECTROGRAM_FILE: "Log-mel spectrogram of a validation clip with its transcript",
-            PLOT_FILE: "CTC loss and validation error rates per epoch",
+            PLOT_FILE: "CTC loss and validation error rates during training",
         },
         notes=[
             f"{clips} validation clips ({params['data']}); {params['steps']} training steps of"
-            f" {params['batch_size']} clips on {params['device']}.",
+            f" {params['batch_size']} clips on {params['device']}"
+            f" (stopping at a validation CER of {params['target_cer']} or after"
+            f" {params['max_steps']} steps).",
             "Examples: " + ", ".join(pairs) + ".",
         ],
     )
@@ -175,33 +326,23 @@ def results_for_readme(
 
 def train(
     *,
-    steps: int = config.TRAIN_STEPS,
     rnn: str = config.RNN,
     seed: int = config.SEED,
     data_dir: Path | None = None,
+    plan: Plan = Plan(),
     model_dir: Path | None = config.MODEL_DIR,
     reports_dir: Path | None = report.REPORTS_DIR,
-    batch_size: int = config.BATCH_SIZE,
-    epoch_steps: int = config.EPOCH_STEPS,
-    validation_clips: int = config.VALIDATION_CLIPS,
-    learning_rate: float = config.LEARNING_RATE,
-    workers: int = 1,
-    device: torch.device | None = None,
-    track: bool = True,
+    tracker: ModuleType = tracking,
     verbose: bool = True,
 ) -> tuple[TrainReport, Transcriber]:
-    """Train a model; save it to `model_dir` and the results to `reports_dir` (unless None), and
-    log the run (unless not `track`)."""
-    seed_everything(seed)
-    device = device or pick_device()
+    """Train a model; save it to `model_dir` and the results to `reports_dir` (unless None).
+    The run is logged to `tracker` (the project's tracking module; no_tracking logs nothing)."""
+    say = print if verbose else _quiet
     started = time.perf_counter()
-    if data_dir is None:
-        train_examples = None  # synthesised on the fly
-        validation = synthetic_set(validation_clips, seed + 1, max_digits=config.MAX_DIGITS)
-        data_info = {"data": "synthetic digits", "max_digits": config.MAX_DIGITS}
-    else:
-        train_examples, validation = split(folder_dataset(data_dir, config.SAMPLE_RATE))
-        data_info = {"data": str(data_dir), "clips": len(train_examples) + len(validation)}
+    seed_everything(seed)
+    device = pick_device()
+
+    # 2. model (first: its feature extractor is needed to cache the data)
     settings = {
         "rnn": rnn,
         "channels": config.CHANNELS,
@@ -210,71 +351,32 @@ def train(
         "sample_rate": config.SAMPLE_RATE,
     }
     transcriber = build(settings, device)
-    model = transcriber.model
+
+    # 1. data
+    train_clips, validation, data_info = load_data(data_dir, seed, plan)
+    batches = feature_batches(transcriber, train_clips, seed, plan)
     params = {
         **settings,
         **data_info,
-        "steps": steps,
-        "batch_size": batch_size,
-        "learning_rate": learning_rate,
+        "max_steps": plan.max_steps,
+        "target_cer": plan.target_cer,
+        "batch_size": plan.batch_size,
+        "learning_rate": plan.learning_rate,
         "seed": seed,
         "device": device.type,
-        "parameters": count_parameters(model),
+        "parameters": count_parameters(transcriber.model),
     }
-    optimizer = torch.optim.AdamW(model.parameters(), lr=learning_rate)
-    schedule = torch.optim.lr_scheduler.OneCycleLR(
-        optimizer, max_lr=learning_rate, total_steps=steps, pct_start=0.15
-    )
-    ctc = torch.nn.CTCLoss(zero_infinity=True)  # blank = 0
-    batches = _loader(train_examples, seed, batch_size, workers)
-    history: list[dict[str, float]] = []
-    losses: list[float] = []
 
-    run = tracking.start_run("train") if track else _no_run()
-    with run as run_id:
-        if track:
-            tracking.log_params(params)
-        if verbose:
-            print(
-                f"Training the {rnn.upper()} model ({params['parameters']:,} parameters) on "
-                f"{data_info['data']} for {steps} steps on {device.type}"
-            )
-        for step in range(1, steps + 1):
-            model.train()
-            batch = next(batches).to(device)
-            log_probs, out_lengths = transcriber.forward(batch.waves, batch.lengths)
-            # CTCLoss wants (time, batch, vocab).
-            loss = ctc(log_probs.transpose(0, 1), batch.targets, out_lengths, batch.target_lengths)
-            optimizer.zero_grad(set_to_none=True)
-            loss.backward()
-            torch.nn.utils.clip_grad_norm_(model.parameters(), 1.0)  # RNNs can spike
-            optimizer.step()
-            schedule.step()
-            losses.append(loss.item())
-            if step % epoch_steps == 0 or step == steps:
-                model.eval()
-                with torch.no_grad():
-                    result = run_validation(transcriber, validation)
-                row = {
-                    "epoch": len(history) + 1,
-                    "ctc_loss": float(np.mean(losses)),
-                    "val_loss": result["val_loss"],
-                    "cer": result["cer"],
-                    "wer": result["wer"],
-                }
-                history.append(row)
-                losses = []
-                if track:
-                    tracking.log_metrics(
-                        {k: v for k, v in row.items() if k != "epoch"}, step=row["epoch"]
-                    )
-                if verbose:
-                    print(
-                        f"epoch {row['epoch']:3d}  step {step:4d}  ctc_loss {row['ctc_loss']:.3f}"
-                        f"  val_loss {row['val_loss']:.3f}  CER {row['cer']:.3f}"
-                        f"  WER {row['wer']:.3f}  ({time.perf_counter() - started:.0f} s)"
-                    )
+    with tracker.start_run("train") as run_id:
+        tracker.log_params(params)
+        say(
+            f"Training the {rnn.upper()} model ({params['parameters']:,} parameters) on"
+            f" {data_info['data']} for up to {plan.max_steps} steps on {device.type}"
+        )
+        # 3. loop
+        history, result, steps = train_loop(transcriber, batches, validation, plan, tracker, say)
         seconds = time.perf_counter() - started
+        params["steps"] = steps
         reference, hypothesis = result["examples"][0]
         outcome = TrainReport(
             history=history,
@@ -285,49 +387,68 @@ def train(
             examples=result["examples"][:10],
             model_dir=Path(model_dir) if model_dir else Path(),
             settings=settings,
+            steps=steps,
         )
-        if verbose:
-            print(
-                f"CER {outcome.cer:.4f}  WER {outcome.wer:.4f}  real-time factor "
-                f"{outcome.rtf:.4f}  trained in {seconds:.1f} s"
-            )
-            print(f'example: "{reference}" -> "{hypothesis}"')
-        if model_dir is not None:
-            _save(transcriber, outcome, params)
-        if track:
-            tracking.log_metrics(
-                {
-                    "final_cer": outcome.cer,
-                    "final_wer": outcome.wer,
-                    "rtf": outcome.rtf,
-                    "train_seconds": seconds,
-                }
-            )
-            tracking.set_tags({"example_transcript": f"{reference} -> {hypothesis}"})
-            if model_dir is not None:
-                tracking.log_artifact(Path(model_dir) / EXAMPLES_FILE)
-                tracking.log_model(
-                    model_dir, "final_cer", outcome.cer, files=[MODEL_FILE, SETTINGS_FILE]
-                )
-        figures = {
-            SPECTROGRAM_FILE: spectrogram_figure(transcriber, validation[0], hypothesis),
-            PLOT_FILE: learning_curves(history),
-        }
-        for name, fig in figures.items():
-            if track:
-                tracking.log_figure(fig, name)
-            if reports_dir is not None:
-                (Path(reports_dir) / "figures").mkdir(parents=True, exist_ok=True)
-                fig.savefig(Path(reports_dir) / "figures" / name, dpi=110)
-        if reports_dir is not None:
-            results = results_for_readme(outcome, params, len(validation), rnn)
-            results.run_id = run_id or ""
-            results.seconds = seconds
-            results.hardware = report.hardware(device.type)
-            path = report.save(results, reports_dir)
-            if track:
-                tracking.log_artifact(path)
+        say(
+            f"CER {outcome.cer:.4f}  WER {outcome.wer:.4f}  real-time factor "
+            f"{outcome.rtf:.4f}  trained {steps} steps in {seconds:.1f} s"
+        )
+        say(f'example: "{reference}" -> "{hypothesis}"')
+
+        # 4. results
+        save_results(
+            transcriber, outcome, params, validation, tracker, run_id, model_dir, reports_dir
+        )
     return outcome, transcriber
+
+
+def save_results(
+    transcriber: Transcriber,
+    outcome: TrainReport,
+    params: dict[str, Any],
+    validation: list[Example],
+    tracker: ModuleType,
+    run_id: str,
+    model_dir: Path | None,
+    reports_dir: Path | None,
+) -> None:
+    """Step 4: final metrics to the tracker, the model files, the figures and results.json."""
+    reference, hypothesis = outcome.examples[0]
+    device = transcriber.device
+    tracker.log_params({"steps": outcome.steps})
+    tracker.log_metrics(
+        {
+            "final_cer": outcome.cer,
+            "final_wer": outcome.wer,
+            "rtf": outcome.rtf,
+            "train_seconds": outcome.seconds,
+        }
+    )
+    tracker.set_tags({"example_transcript": f"{reference} -> {hypothesis}"})
+    if model_dir is not None:
+        _save(transcriber, outcome, params)
+        for name in (MODEL_FILE, SETTINGS_FILE, EXAMPLES_FILE):
+            tracker.log_artifact(Path(model_dir) / name)
+        tracker.log_model(model_dir, "final_cer", outcome.cer, files=[MODEL_FILE, SETTINGS_FILE])
+    figures = {
+        SPECTROGRAM_FILE: spectrogram_figure(transcriber, validation[0], hypothesis),
+        PLOT_FILE: learning_curves(outcome.history),
+    }
+    for name, fig in figures.items():
+        tracker.log_figure(fig, name)
+        if reports_dir is not None:
+            (Path(reports_dir) / "figures").mkdir(parents=True, exist_ok=True)
+            fig.savefig(Path(reports_dir) / "figures" / name, dpi=110)
+    if reports_dir is not None:
+        results = results_for_readme(outcome, params, len(validation), params["rnn"])
+        results.run_id = run_id or ""
+        results.seconds = outcome.seconds
+        results.hardware = report.hardware(device.type)
+        tracker.log_artifact(report.save(results, reports_dir))
+
+
+def _quiet(*args: object) -> None:
+    pass
 
 
 def _save(transcriber: Transcriber, outcome: TrainReport, params: dict[str, Any]) -> None:
@@ -353,14 +474,6 @@ def _save(transcriber: Transcriber, outcome: TrainReport, params: dict[str, Any]
     (model_dir / SETTINGS_FILE).write_text(json.dumps(metadata, indent=2) + "\n", "utf-8")
     lines = [f"{ref!r} -> {hyp!r}" for ref, hyp in outcome.examples]
     (model_dir / EXAMPLES_FILE).write_text("\n".join(lines) + "\n", encoding="utf-8")
-
-
-class _no_run:  # noqa: N801 (a stand-in for tracking.start_run)
-    def __enter__(self) -> None:
-        return None
-
-    def __exit__(self, *exc: object) -> None:
-        return None
 
 
 def evaluate(
