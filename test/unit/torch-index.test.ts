@@ -60,7 +60,10 @@ describe.each(TORCH_PROJECTS)('%s %j (PyTorch)', (kind, answers, packages) => {
     const cuda = 'https://download.pytorch.org/whl/cu130';
     expect(await shellValue(line, 'TORCH_INDEX', files['pyproject.toml']!, { TORCH_INDEX: cuda })).toBe(cuda);
 
-    expect(setup).toContain('uv pip install --python "$VENV/bin/python" --index "pytorch=$TORCH_INDEX" -e ".[dev]"');
+    // uv: pyproject.toml alone, unless TORCH_INDEX was given (then named, and best-match).
+    expect(setup).toContain('TORCH_INDEX_GIVEN="${TORCH_INDEX:-}"');
+    expect(setup).toContain('uv pip install --python "$VENV/bin/python" -e ".[dev]"');
+    expect(setup).toContain('uv pip install --python "$VENV/bin/python" --index "pytorch=$TORCH_INDEX" \\\n            --index-strategy unsafe-best-match -e ".[dev]"');
     expect(setup).toContain('"$VENV/bin/python" -m pip install --extra-index-url "$TORCH_INDEX" -e ".[dev]"');
   });
 

@@ -29,6 +29,7 @@ import time
 import uuid
 from collections import OrderedDict
 from collections.abc import Callable
+from pathlib import Path
 from typing import Any
 
 from flask import Flask, Response, jsonify, request
@@ -76,6 +77,20 @@ class ClientError(Exception):
 # The characters that matter for nesting: quotes, brackets, and escapes (a pair, so that an
 # escaped quote inside a string is skipped).
 _TOKEN = re.compile(r'\\.|["\[\]{}]', re.DOTALL)
+
+
+def model_dir(default: str | Path) -> Path:
+    """Where the server loads its model: ``default``, or what ``MODEL_URI`` names.
+
+    ``MODEL_URI`` may be a folder or, with MLflow, a registry URI such as
+    ``models:/<project>@champion``. Only then is the tracking module loaded: importing MLflow
+    takes seconds, and a server that loads its own folder should start without it.
+    """
+    if not os.environ.get("MODEL_URI"):
+        return Path(default)
+    from . import tracking
+
+    return tracking.model_dir(default)
 
 
 def json_depth(text: str, stop_after: int = MAX_JSON_DEPTH) -> int:

@@ -137,9 +137,7 @@ def create_app(predictor: Predictor | None = None, model_dir: Path | None = None
     """Build the app. Tests pass a ``predictor``; `serve` loads one (or trains a quick one)."""
     if predictor is None:
         if model_dir is None:
-            from . import tracking  # MODEL_URI=models:/<project>@champion loads from the registry
-
-            model_dir = tracking.model_dir(config.MODEL_DIR)
+            model_dir = web.model_dir(config.MODEL_DIR)  # or MODEL_URI's: see web.model_dir
         predictor = _load_or_train(Path(model_dir))
 
     app = Flask(__name__)

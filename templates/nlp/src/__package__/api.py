@@ -20,7 +20,7 @@ from typing import Any
 
 from flask import Flask, jsonify, render_template
 
-from . import config, tracking, web
+from . import config, web
 from .bot import Bot, load_bot
 
 log = logging.getLogger(__name__)
@@ -30,7 +30,7 @@ def create_app(bot: Bot | None = None, model_dir: Path | None = None) -> Flask:
     """Build the app. Tests pass a ready `bot`; `serve` loads the saved model (or trains one)."""
     origin = "given"
     if bot is None:
-        bot, origin = load_bot(Path(model_dir or tracking.model_dir(config.MODEL_DIR)))
+        bot, origin = load_bot(Path(model_dir or web.model_dir(config.MODEL_DIR)))
         log.info("model %s", origin)
 
     app = Flask(__name__)

@@ -30,7 +30,7 @@ from typing import Any
 from flask import Flask, Request, jsonify, render_template, request
 from werkzeug.exceptions import RequestEntityTooLarge
 
-from . import audio, config, tracking, web
+from . import audio, config, web
 from .audio import AudioError, decode_upload
 from .inference import SILENCE_PEAK, Transcriber
 from .text import text_to_digits
@@ -93,7 +93,7 @@ def create_app(transcriber: Transcriber | None = None, model_dir: Path | None = 
     if transcriber is None:
         try:
             holder = ModelHolder(
-                Transcriber.load(Path(model_dir or tracking.model_dir(config.MODEL_DIR)))
+                Transcriber.load(Path(model_dir or web.model_dir(config.MODEL_DIR)))
             )
         except FileNotFoundError:
             holder.train_in_background()

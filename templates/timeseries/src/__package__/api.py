@@ -20,7 +20,7 @@ from typing import Any
 import pandas as pd
 from flask import Flask, jsonify
 
-from . import config, tracking, web
+from . import config, web
 from .data import load_co2, load_series, season_length
 from .models import Forecaster, HoltWinters, load_model
 
@@ -47,7 +47,7 @@ def create_app(model: Forecaster | None = None, model_dir: Path | None = None) -
     """Build the app. Tests pass a fitted `model`; `serve` lets it load or fit one."""
     origin = "given"
     if model is None:
-        model, origin = _load_or_fit(Path(model_dir or tracking.model_dir(config.MODEL_DIR)))
+        model, origin = _load_or_fit(Path(model_dir or web.model_dir(config.MODEL_DIR)))
     # Forecast the longest allowed horizon once; each request returns a prefix of it.
     forecast: pd.Series = model.predict(config.MAX_HORIZON)
 
