@@ -1,41 +1,25 @@
-"""Experiment tracking switched off.
+"""Experiment tracking switched off: this project was generated without a tracker.
 
-The same interface as the MLflow and Weights & Biases versions, doing nothing, so the training
-code stays identical whichever tracker the project was generated with.
+Every function of the tracking interface is there and does nothing (see no_tracking.py), so
+the training code stays identical whichever tracker the project was generated with.
 """
 
-from __future__ import annotations
+from .no_tracking import (
+    log_artifact,
+    log_figure,
+    log_metrics,
+    log_model,
+    log_params,
+    set_tags,
+    start_run,
+)
 
-from collections.abc import Iterator, Mapping
-from contextlib import contextmanager
-from pathlib import Path
-from typing import Any
-
-
-@contextmanager
-def start_run(run_name: str, nested: bool = False) -> Iterator[str]:
-    yield ""  # no run id: nothing is recorded
-
-
-def log_params(params: Mapping[str, Any]) -> None:
-    pass
-
-
-def log_metrics(metrics: Mapping[str, float], step: int | None = None) -> None:
-    pass
-
-
-def set_tags(tags: Mapping[str, Any]) -> None:
-    pass
-
-
-def log_figure(fig: Any, filename: str) -> None:
-    pass
-
-
-def log_artifact(path: str | Path) -> None:
-    pass
-
-
-def log_model(model: Any, name: str, flavor: str = "sklearn") -> None:
-    pass
+__all__ = [
+    "log_artifact",
+    "log_figure",
+    "log_metrics",
+    "log_model",
+    "log_params",
+    "set_tags",
+    "start_run",
+]
