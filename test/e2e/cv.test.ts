@@ -46,7 +46,7 @@ describe.sequential('cv sample (anchor-free detector, MLflow, Docker, CI)', () =
     await runCiTestJob(project);
   });
 
-  it('trains to mAP@0.5 >= 0.8 and logs losses, mAP per class, steps/s and an example image to MLflow', async () => {
+  it('trains to mAP@0.5 >= 0.95 and logs losses, mAP per class, steps/s and an example image to MLflow', async () => {
     const { git, head } = await commitAll(project);
 
     const trained = await make(project, 'train');
@@ -56,7 +56,7 @@ describe.sequential('cv sample (anchor-free detector, MLflow, Docker, CI)', () =
     expect(train.status).toBe('FINISHED');
     expect(train.params.model).toBe('detector');
     expect(train.params.device).toBe('cpu');
-    expect(train.metrics.map50).toBeGreaterThanOrEqual(0.8);
+    expect(train.metrics.map50).toBeGreaterThanOrEqual(0.95); // 0.959 here, stopping at step 500, in two runs
     for (const name of CLASSES) expect(train.metrics[`ap50_${name}`]).toBeGreaterThan(0.6);
     expect(train.metrics.steps_per_second).toBeGreaterThan(0);
     expect(loss.length).toBeGreaterThan(5);
