@@ -32,7 +32,7 @@ import torch
 from matplotlib.figure import Figure
 from PIL import Image
 
-from . import __version__, config, report, tracking
+from . import __version__, config, report
 from .data import CLASSES, Sample, load_dataset, synthetic_batches, synthetic_shapes
 from .draw import draw_detections
 from .metrics import mean_average_precision
@@ -381,14 +381,17 @@ def train(
     data: str | None = None,
     model_dir: Path | None = config.MODEL_DIR,
     reports_dir: Path | None = report.REPORTS_DIR,
-    tracker: ModuleType = tracking,
+    tracker: ModuleType | None = None,
     verbose: bool = True,
 ) -> tuple[torch.nn.Module, list[str], TrainReport]:
     """Train the model; save it to ``model_dir`` (None: keep it in memory only) and the
     README's results and figures to ``reports_dir`` (None: write none).
 
-    ``tracker``: the experiment tracker (tracking.py), or no_tracking to log nothing.
+    ``tracker``: None for the project's experiment tracker (tracking.py), or no_tracking to log
+    nothing.
     """
+    if tracker is None:
+        from . import tracking as tracker  # imported only here: loading MLflow takes seconds
     began = time.perf_counter()
     s = settings or Settings()
     seed_everything(s.seed)
