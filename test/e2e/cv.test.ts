@@ -47,7 +47,7 @@ describe.sequential('cv sample (anchor-free detector, MLflow, Docker, CI)', () =
     await runCiTestJob(project);
   });
 
-  it('trains to mAP@0.5 >= 0.8 and logs losses, mAP per class, steps/s and an example image to MLflow', async () => {
+  it('trains to mAP@0.5 >= 0.95 and logs losses, mAP per class, steps/s and an example image to MLflow', async () => {
     const { git, head } = await commitAll(project);
 
     const trained = await make(project, 'train');
@@ -57,7 +57,7 @@ describe.sequential('cv sample (anchor-free detector, MLflow, Docker, CI)', () =
     expect(train.status).toBe('FINISHED');
     expect(train.params.model).toBe('detector');
     expect(train.params.device).toBe('cpu');
-    expect(train.metrics.map50).toBeGreaterThanOrEqual(0.8);
+    expect(train.metrics.map50).toBeGreaterThanOrEqual(0.95); // 0.959 here, stopping at step 500, in two runs
     // make train registered its model under the project's name; this run's version is the
     // champion (the first one), and it loads back through mlflow.pyfunc with its signature.
     const champion = await registeredChampion(project, train.experiment);

@@ -112,18 +112,17 @@ def _load_or_train(model_dir: Path) -> Predictor:
         return Predictor.load(model_dir / CHECKPOINT_FILE)
     except FileNotFoundError:
         pass
-    from .train import train  # only here: training pulls in the data code and the tracker
+    from . import no_tracking
+    from .train import Settings, train  # only here: training pulls in the data code
 
     seconds = config.STARTUP_TRAIN_SECONDS
     print(f"No model in {model_dir}: training a quick one for {seconds:.0f} s", flush=True)
     model, classes, report = train(
-        max_seconds=seconds,
+        Settings(max_seconds=seconds, n_val=8, target_map=None),
         model_dir=None,
         reports_dir=None,
-        track=False,
+        tracker=no_tracking,  # a quick model in memory: nothing to track
         verbose=False,
-        n_train=300,
-        n_val=8,
     )
     print(
         f"Quick model ready: mAP@0.5 {report.map50:.2f} after {report.steps} steps; "

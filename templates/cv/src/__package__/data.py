@@ -1,4 +1,4 @@
-"""Training data: a synthetic shapes set made on the fly, or your own images with boxes.
+"""Training data: synthetic shapes made on the fly, or your own images with boxes.
 
 Synthetic shapes: every image has a random background (flat colour, gradient, clutter of thin
 lines and dots, pixel noise) and 1 to 5 shapes of four classes in random colours and sizes,
@@ -18,7 +18,7 @@ from __future__ import annotations
 import json
 import math
 import re
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -70,15 +70,17 @@ def _polygon(kind: str, cx: float, cy: float, r: float, angle: float) -> list[tu
     return [(cx + scale * (x * cos - y * sin), cy + scale * (x * sin + y * cos)) for x, y in points]
 
 
-def _background(rng: np.random.Generator, size: int) -> np.ndarray:
-    """A flat colour or a linear gradient between two colours, (size, size, 3) float."""
+def _background(rng: np.random.Generator, size: int) -> tuple[np.ndarray, np.ndarray]:
+    """A flat colour or a linear gradient between two colours: ((size, size, 3) float image,
+    its mean colour). The mean is exact without summing 16k pixels: a ramp from 0 to 1 averages
+    0.5."""
     a = rng.integers(0, 256, size=3).astype(np.float32)
     if rng.random() < 0.5:
-        return np.broadcast_to(a, (size, size, 3)).copy()
+        return np.broadcast_to(a, (size, size, 3)).copy(), a
     b = rng.integers(0, 256, size=3).astype(np.float32)
     t = np.linspace(0, 1, size, dtype=np.float32)
     ramp = t[None, :, None] if rng.random() < 0.5 else t[:, None, None]
-    return a + (b - a) * np.broadcast_to(ramp, (size, size, 1))
+    return a + (b - a) * np.broadcast_to(ramp, (size, size, 1)), (a + b) / 2
 
 
 def _iou(a: Sequence[float], b: Sequence[float]) -> float:
@@ -98,8 +100,7 @@ def make_shapes_sample(
     max_overlap: float = 0.2,
 ) -> Sample:
     """One synthetic image: background, clutter, 1..max_objects shapes, noise."""
-    base = _background(rng, size)
-    mean_bg = base.reshape(-1, 3).mean(axis=0)
+    base, mean_bg = _background(rng, size)
     canvas = Image.fromarray(base.clip(0, 255).astype(np.uint8))
     mask = Image.new("L", (size, size), 0)
     draw, draw_mask = ImageDraw.Draw(canvas), ImageDraw.Draw(mask)
@@ -146,7 +147,8 @@ def make_shapes_sample(
         labels.append(label)
 
     image = np.asarray(canvas, dtype=np.float32)
-    image += rng.normal(0, rng.uniform(2, 12), size=image.shape).astype(np.float32)
+    # Pixel noise, drawn in float32 directly: twice as fast as float64 and then converting.
+    image += rng.standard_normal(image.shape, dtype=np.float32) * np.float32(rng.uniform(2, 12))
     return Sample(
         image=image.clip(0, 255).astype(np.uint8),
         boxes=np.asarray(boxes, dtype=np.float32).reshape(-1, 4),
@@ -159,6 +161,14 @@ def synthetic_shapes(n: int, seed: int, size: int = 128) -> list[Sample]:
     """``n`` synthetic samples; the same ``seed`` gives the same images."""
     rng = np.random.default_rng(seed)
     return [make_shapes_sample(rng, size) for _ in range(n)]
+
+
+def synthetic_batches(batch_size: int, seed: int, size: int = 128) -> Iterator[list[Sample]]:
+    """Endless batches of new synthetic samples: no image is ever shown twice, so the model
+    cannot memorise its training set. The same ``seed`` gives the same batches."""
+    rng = np.random.default_rng(seed)
+    while True:
+        yield [make_shapes_sample(rng, size) for _ in range(batch_size)]
 
 
 # --- your own data ---------------------------------------------------------------------------

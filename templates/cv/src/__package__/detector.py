@@ -12,7 +12,7 @@ How it sees an image of 128 x 128 pixels:
    each into a box from its size and offset, and removes duplicates with non-maximum suppression.
 
 No anchor boxes, no region proposals: one pass, a few hundred thousand parameters, and it trains
-from scratch on a CPU in about a minute. Reference: Zhou et al., "Objects as Points" (2019).
+from scratch on a CPU. Reference: Zhou et al., "Objects as Points" (2019).
 """
 
 from __future__ import annotations
@@ -46,7 +46,7 @@ def head(cin: int, cout: int, bias: float = 0.0) -> nn.Sequential:
 
 
 class ShapeDetector(nn.Module):
-    def __init__(self, num_classes: int, image_size: int = 128, width: int = 32) -> None:
+    def __init__(self, num_classes: int, image_size: int = 128, width: int = 24) -> None:
         super().__init__()
         self.num_classes = num_classes
         self.input_size = image_size  # the predictor resizes uploads to this square

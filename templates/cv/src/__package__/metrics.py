@@ -40,11 +40,15 @@ def mean_average_precision(
     per_class: list[float | None] = []
     for c in range(num_classes):
         scored: list[tuple[float, int, int]] = []  # (score, image, detection index)
+        ious: list[np.ndarray] = []  # per image: IoU of each class-c detection with each truth
         n_truth = 0
         for i, (pred, truth) in enumerate(zip(predictions, ground_truth, strict=True)):
-            n_truth += int((truth["labels"] == c).sum())
-            for j in torch.nonzero(pred["labels"] == c).flatten().tolist():
-                scored.append((float(pred["scores"][j]), i, j))
+            mine, theirs = pred["labels"] == c, truth["labels"] == c
+            n_truth += int(theirs.sum())
+            # One IoU matrix per image (detections x truths), not one call per detection.
+            ious.append(box_iou(pred["boxes"][mine].float(), truth["boxes"][theirs]).numpy())
+            for j, score in enumerate(pred["scores"][mine].tolist()):
+                scored.append((score, i, j))
         if n_truth == 0:
             per_class.append(None)
             continue
@@ -52,14 +56,11 @@ def mean_average_precision(
         matched: dict[int, set[int]] = {}
         tp = np.zeros(len(scored))
         for k, (_, i, j) in enumerate(scored):
-            truth = ground_truth[i]
-            truth_idx = torch.nonzero(truth["labels"] == c).flatten()
-            if truth_idx.numel() == 0:
+            if ious[i].shape[1] == 0:
                 continue
-            ious = box_iou(predictions[i]["boxes"][j : j + 1].float(), truth["boxes"][truth_idx])[0]
-            best = int(ious.argmax())
+            best = int(ious[i][j].argmax())
             taken = matched.setdefault(i, set())
-            if float(ious[best]) >= iou_threshold and best not in taken:
+            if ious[i][j, best] >= iou_threshold and best not in taken:
                 taken.add(best)
                 tp[k] = 1
         cum_tp = np.cumsum(tp)

@@ -1,12 +1,18 @@
 """`make train` and `make evaluate`.
 
-1. Data: ``TRAIN_IMAGES`` synthetic shapes images for training and ``VAL_IMAGES`` others (another
-   seed) for validation, or your own YOLO/COCO data split 80/20 (``--data``).
-2. Train for a fixed number of steps with AdamW and a one-cycle learning-rate schedule, on the
-   GPU when there is one and on the CPU otherwise (the same code). Random horizontal flips.
-3. Measure mAP@0.5 (and AP per class) on the validation images, draw the predictions on a few of
-   them, save the checkpoint to models/ and log params, losses, metrics, steps per second and the
-   example image to the experiment tracker.
+``train()`` runs five named steps:
+1. Data (``load_data``): ``VAL_IMAGES`` synthetic shapes images for validation; the training
+   images are made new for every batch from another seed, so the model never sees a validation
+   image and never sees a training image twice. Or your own YOLO/COCO data split 80/20 (``--data``).
+2. Model (``make_model``): the one models.py names, untrained (or from COCO weights, the
+   pretrained option), on the GPU when there is one and on the CPU otherwise (the same code).
+3. Loop (``Loop``): AdamW with a one-cycle learning-rate schedule, random horizontal flips; every
+   ``EVAL_EVERY`` steps a look at the validation images, stopping once mAP@0.5 reaches
+   ``TARGET_MAP``.
+4. Evaluate: mAP@0.5 and AP per class on the validation images.
+5. Save and log (``save_model``, ``save_report``): the checkpoint, metrics.json and an example
+   image in models/, the README's results and figures in reports/, and params, losses, metrics
+   and those files in the experiment tracker.
 """
 
 from __future__ import annotations
@@ -15,9 +21,10 @@ import json
 import platform
 import random
 import time
-from contextlib import nullcontext
+from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
+from types import ModuleType
 from typing import Any
 
 import numpy as np
@@ -25,8 +32,8 @@ import torch
 from matplotlib.figure import Figure
 from PIL import Image
 
-from . import __version__, config, report, tracking
-from .data import CLASSES, Sample, load_dataset, synthetic_shapes
+from . import __version__, config, report
+from .data import CLASSES, Sample, load_dataset, synthetic_batches, synthetic_shapes
 from .draw import draw_detections
 from .metrics import mean_average_precision
 from .models import MODEL_NAME, build_model
@@ -36,6 +43,7 @@ METRICS_FILE = "metrics.json"
 EXAMPLE_FILE = "example_prediction.png"
 DETECTIONS_FILE = "detections.png"
 AP_FILE = "ap_per_class.png"
+NEW_EVERY_STEP = "new every step"  # params["train_images"] of synthetic data
 # How the README names each model.
 NAMES = {"detector": "anchor-free detector", "unet": "U-Net", "pretrained": "Faster R-CNN"}
 
@@ -51,6 +59,8 @@ class TrainReport:
     checkpoint: Path | None = None
     example: Path | None = None
     device: str = "cpu"
+    run_id: str = ""  # the tracker's run ("" when nothing was tracked)
+    total_seconds: float = 0.0  # the whole of train(): data, model, loop, evaluation
 
 
 def pick_device() -> torch.device:
@@ -154,6 +164,14 @@ def results_for_readme(outcome: TrainReport, params: dict[str, Any]) -> report.R
     ]
     rows.append(["training speed", f"{outcome.steps_per_second:.1f} steps/s on {outcome.device}"])
     name = NAMES.get(params["model"], params["model"])
+    size = f"{params['image_size']} px"
+    if params["train_images"] == NEW_EVERY_STEP:
+        images = f"{outcome.steps * params['batch_size']} new images of {size}, none shown twice"
+    else:
+        images = f"{params['train_images']} images of {size}"
+    stop = ""
+    if params["target_map50"] is not None and outcome.steps < params["steps"]:
+        stop = f", stopped early when validation mAP@0.5 reached {params['target_map50']}"
     return report.Results(
         headline=(
             f"The {name} finds the objects in {params['val_images']} validation"
@@ -167,115 +185,253 @@ def results_for_readme(outcome: TrainReport, params: dict[str, Any]) -> report.R
             AP_FILE: "Validation AP@0.5 per class",
         },
         notes=[
-            f"Trained from {params['start_from']} on {params['data']}"
-            f" ({params['train_images']} images of {params['image_size']} px):"
-            f" {outcome.steps} steps of {params['batch_size']} images.",
+            f"Trained from {params['start_from']} on {params['data']} ({images}):"
+            f" {outcome.steps} steps of {params['batch_size']} images{stop}.",
         ],
     )
 
 
-def load_data(data: str | None, n_train: int, n_val: int, seed: int, size: int):
-    """(train samples, validation samples, class names)."""
+# --- the steps of `make train` --------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Settings:
+    """How long and on what to train; the defaults are `make train`'s (config.py)."""
+
+    steps: int = config.TRAIN_STEPS  # at most this many optimiser steps
+    batch_size: int = config.BATCH_SIZE
+    lr: float = config.LEARNING_RATE  # the peak of the one-cycle schedule
+    n_val: int = config.VAL_IMAGES
+    seed: int = config.SEED
+    log_every: int = 25  # log the losses every this many steps
+    # Validate every `eval_every` steps and stop once mAP@0.5 reaches `target_map` (None: never).
+    eval_every: int = config.EVAL_EVERY
+    target_map: float | None = config.TARGET_MAP
+    max_seconds: float | None = None  # stop when time runs out (serve's quick model)
+
+
+def load_data(data: str | None, n_val: int, seed: int, size: int):
+    """Step 1: (train samples, validation samples, class names).
+
+    Synthetic shapes have no fixed training set (None): every batch is new (see
+    ``training_batches``). The validation images come from another seed, so training never
+    sees them.
+    """
     if data is None:
-        # Different seeds: the validation images are never seen in training.
-        train_set = synthetic_shapes(n_train, seed=seed, size=size)
-        return train_set, synthetic_shapes(n_val, seed=seed + 10_000, size=size), list(CLASSES)
+        return None, synthetic_shapes(n_val, seed=seed + 10_000, size=size), list(CLASSES)
     samples, classes = load_dataset(data, size)
     order = np.random.default_rng(seed).permutation(len(samples))
     cut = max(1, int(0.8 * len(samples)))
     return [samples[i] for i in order[:cut]], [samples[i] for i in order[cut:]], classes
 
 
+def training_batches(
+    train_set: list[Sample] | None, batch_size: int, seed: int
+) -> Iterator[list[Sample]]:
+    """Endless random batches: new synthetic images for every batch when ``train_set`` is None,
+    else images drawn at random from it."""
+    if train_set is None:
+        yield from synthetic_batches(batch_size, seed, config.IMAGE_SIZE)
+    sampler = torch.Generator().manual_seed(seed)
+    while True:
+        index = torch.randint(len(train_set), (batch_size,), generator=sampler).tolist()
+        yield [train_set[i] for i in index]
+
+
+def make_model(classes: list[str], device: torch.device) -> tuple[torch.nn.Module, str]:
+    """Step 2: the untrained model on ``device``, and what its weights start from."""
+    model = build_model(len(classes), config.IMAGE_SIZE)
+    start_from = "random weights"
+    if hasattr(model, "load_coco"):  # the pretrained option: fine-tune from COCO when fetched
+        start_from = model.load_coco(config.MODEL_DIR)
+    return model.to(device), start_from
+
+
+@dataclass
+class Loop:
+    """Step 3: optimisation steps on random batches of the training images, with a look at the
+    validation images every ``eval_every`` steps to stop as soon as the target is reached."""
+
+    model: torch.nn.Module
+    train_set: list[Sample] | None
+    val_set: list[Sample]
+    classes: list[str]
+    device: torch.device
+    tracker: ModuleType
+    verbose: bool
+    # The last validation: (step, (mAP@0.5, AP per class, predictions)), so the final
+    # evaluation need not repeat it when training stopped right after it.
+    last_validation: tuple[int, tuple] | None = None
+
+    def run(self, settings: Settings) -> tuple[int, list[float], float]:
+        """Train; returns (steps done, the loss every ``log_every`` steps, seconds)."""
+        s = settings
+        optimizer = torch.optim.AdamW(self.model.parameters(), lr=s.lr, weight_decay=1e-4)
+        schedule = torch.optim.lr_scheduler.OneCycleLR(optimizer, max_lr=s.lr, total_steps=s.steps)
+        batches = training_batches(self.train_set, s.batch_size, s.seed)
+        flipper = torch.Generator().manual_seed(s.seed)
+        losses: list[float] = []
+        start = time.perf_counter()
+        step = 0
+        for step in range(1, s.steps + 1):
+            self.model.train()
+            flip = (torch.rand(s.batch_size, generator=flipper) < 0.5).tolist()
+            images, targets = to_batch(next(batches), self.device, flip)
+            parts = self.model.training_loss(images, targets)
+            optimizer.zero_grad(set_to_none=True)
+            parts["loss"].backward()
+            torch.nn.utils.clip_grad_norm_(self.model.parameters(), 10.0)
+            optimizer.step()
+            schedule.step()
+            if step % s.log_every == 0 or step == 1 or step == s.steps:
+                losses.append(self.log_losses(step, s.steps, parts, time.perf_counter() - start))
+            if self.reached(step, s):
+                break
+            if s.max_seconds is not None and time.perf_counter() - start > s.max_seconds:
+                break
+        return step, losses, time.perf_counter() - start
+
+    def log_losses(self, step: int, steps: int, parts: dict[str, torch.Tensor], elapsed: float):
+        values = {f"loss_{k}" if k != "loss" else k: v.item() for k, v in parts.items()}
+        values["steps_per_second"] = step / elapsed
+        self.tracker.log_metrics(values, step=step)
+        if self.verbose:
+            shown = "  ".join(f"{k} {v:.3f}" for k, v in values.items())
+            print(f"step {step:4d}/{steps}  {shown}")
+        return values["loss"]
+
+    def reached(self, step: int, s: Settings) -> bool:
+        """Every ``eval_every`` steps: has validation mAP@0.5 reached ``target_map``?"""
+        if s.target_map is None or not s.eval_every or step % s.eval_every or step == s.steps:
+            return False
+        found = evaluate_samples(self.model, self.val_set, self.classes, self.device)
+        self.last_validation = step, found
+        map50 = found[0]
+        self.tracker.log_metrics({"val_map50": map50}, step=step)
+        if self.verbose:
+            print(f"step {step:4d}  validation mAP@0.5 {map50:.3f} (stop at {s.target_map})")
+        return map50 >= s.target_map
+
+
+def save_model(
+    model_dir: Path,
+    model: torch.nn.Module,
+    classes: list[str],
+    params: dict[str, Any],
+    outcome: TrainReport,
+    val_set: list[Sample],
+    predictions: list[dict[str, torch.Tensor]],
+) -> None:
+    """Step 5a: the checkpoint, an example image and metrics.json; their paths go in ``outcome``."""
+    model_dir.mkdir(parents=True, exist_ok=True)
+    checkpoint = model_dir / CHECKPOINT_FILE
+    state = {k: v.cpu() for k, v in model.state_dict().items()}
+    torch.save(
+        {
+            "model": MODEL_NAME,
+            "classes": classes,
+            "image_size": config.IMAGE_SIZE,
+            "state_dict": state,
+        },
+        checkpoint,
+    )
+    example = model_dir / EXAMPLE_FILE
+    example_image(val_set, predictions, classes).save(example)
+    summary = {
+        **params,
+        "steps_trained": outcome.steps,
+        "map50": round(outcome.map50, 4),
+        "ap50": {k: None if v is None else round(v, 4) for k, v in outcome.per_class.items()},
+        "train_seconds": round(outcome.seconds, 1),
+        "steps_per_second": round(outcome.steps_per_second, 2),
+        "trained_at": time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime()),
+        "package_version": __version__,
+        "python": platform.python_version(),
+        "torch": torch.__version__,
+    }
+    (model_dir / METRICS_FILE).write_text(json.dumps(summary, indent=2) + "\n", "utf-8")
+    outcome.checkpoint, outcome.example = checkpoint, example
+
+
+def save_report(
+    reports_dir: Path,
+    outcome: TrainReport,
+    params: dict[str, Any],
+    val_set: list[Sample],
+    predictions: list[dict[str, torch.Tensor]],
+    classes: list[str],
+) -> tuple[Path, list[Path], Figure]:
+    """Step 5b: the README's results (results.json) and its figures; returns what to track."""
+    figures_dir = Path(reports_dir) / "figures"
+    figures_dir.mkdir(parents=True, exist_ok=True)
+    grid = example_image(val_set, predictions, classes, n=8, columns=4)
+    grid.save(figures_dir / DETECTIONS_FILE)
+    fig = ap_figure(outcome.per_class, outcome.map50)
+    fig.savefig(figures_dir / AP_FILE, dpi=110)
+    results = results_for_readme(outcome, params)
+    results.run_id = outcome.run_id
+    results.seconds = outcome.total_seconds
+    results.hardware = report.hardware(outcome.device)
+    return report.save(results, reports_dir), [figures_dir / DETECTIONS_FILE], fig
+
+
 def train(
+    settings: Settings | None = None,
     *,
-    steps: int = config.TRAIN_STEPS,
-    batch_size: int = config.BATCH_SIZE,
-    lr: float = config.LEARNING_RATE,
-    n_train: int = config.TRAIN_IMAGES,
-    n_val: int = config.VAL_IMAGES,
-    seed: int = config.SEED,
     data: str | None = None,
     model_dir: Path | None = config.MODEL_DIR,
     reports_dir: Path | None = report.REPORTS_DIR,
-    max_seconds: float | None = None,
-    track: bool = True,
+    tracker: ModuleType | None = None,
     verbose: bool = True,
-    log_every: int = 25,
 ) -> tuple[torch.nn.Module, list[str], TrainReport]:
     """Train the model; save it to ``model_dir`` (None: keep it in memory only) and the
     README's results and figures to ``reports_dir`` (None: write none).
 
-    ``max_seconds`` stops early when time runs out (how `serve` trains a quick model when there
-    is no checkpoint). ``track=False`` logs nothing to the experiment tracker.
+    ``tracker``: None for the project's experiment tracker (tracking.py), or no_tracking to log
+    nothing.
     """
+    if tracker is None:
+        from . import tracking as tracker  # imported only here: loading MLflow takes seconds
     began = time.perf_counter()
-    seed_everything(seed)
+    s = settings or Settings()
+    seed_everything(s.seed)
     device = pick_device()
-    size = config.IMAGE_SIZE
-    train_set, val_set, classes = load_data(data, n_train, n_val, seed, size)
-    model = build_model(len(classes), size)
-    start_from = "random weights"
-    if hasattr(model, "load_coco"):  # the pretrained option: fine-tune from COCO when fetched
-        start_from = model.load_coco(config.MODEL_DIR)
-    model = model.to(device)
-    optimizer = torch.optim.AdamW(model.parameters(), lr=lr, weight_decay=1e-4)
-    schedule = torch.optim.lr_scheduler.OneCycleLR(optimizer, max_lr=lr, total_steps=steps)
-    sampler = torch.Generator().manual_seed(seed)
-    n_params = sum(p.numel() for p in model.parameters())
+    train_set, val_set, classes = load_data(data, s.n_val, s.seed, config.IMAGE_SIZE)
+    model, start_from = make_model(classes, device)
     params = {
         "model": MODEL_NAME,
         "data": data or "synthetic-shapes",
         "classes": ",".join(classes),
-        "image_size": size,
-        "train_images": len(train_set),
+        "image_size": config.IMAGE_SIZE,
+        # Synthetic data: a new batch of images every step.
+        "train_images": NEW_EVERY_STEP if train_set is None else len(train_set),
         "val_images": len(val_set),
-        "steps": steps,
-        "batch_size": batch_size,
-        "lr": lr,
-        "seed": seed,
+        "steps": s.steps,
+        "batch_size": s.batch_size,
+        "lr": s.lr,
+        "seed": s.seed,
+        "target_map50": s.target_map,
         "device": device.type,
-        "parameters": n_params,
+        "parameters": sum(p.numel() for p in model.parameters()),
         "start_from": start_from,
     }
     if verbose:
-        print(f"Training {MODEL_NAME} ({n_params:,} parameters) on {device.type}: {params['data']}")
-        print(f"  {len(train_set)} train / {len(val_set)} val images, {steps} steps x {batch_size}")
-        print(f"  starting from {start_from}")
+        print(f"Training {MODEL_NAME} ({params['parameters']:,} parameters) on {device.type}")
+        print(f"  {params['data']}: training images {params['train_images']}")
+        print(f"  {len(val_set)} validation images")
+        print(f"  up to {s.steps} steps x {s.batch_size}, starting from {start_from}")
 
-    run = tracking.start_run("train") if track else nullcontext()
-    with run as run_id:
-        if track:
-            tracking.log_params(params)
-        losses: list[float] = []
-        start = time.perf_counter()
-        done = 0
-        for step in range(1, steps + 1):
-            model.train()
-            index = torch.randint(len(train_set), (batch_size,), generator=sampler).tolist()
-            flip = (torch.rand(batch_size, generator=sampler) < 0.5).tolist()
-            images, targets = to_batch([train_set[i] for i in index], device, flip)
-            parts = model.training_loss(images, targets)
-            optimizer.zero_grad(set_to_none=True)
-            parts["loss"].backward()
-            torch.nn.utils.clip_grad_norm_(model.parameters(), 10.0)
-            optimizer.step()
-            schedule.step()
-            done = step
-            if step % log_every == 0 or step == 1 or step == steps:
-                elapsed = time.perf_counter() - start
-                values = {f"loss_{k}" if k != "loss" else k: v.item() for k, v in parts.items()}
-                values["steps_per_second"] = step / elapsed
-                losses.append(values["loss"])
-                if track:
-                    tracking.log_metrics(values, step=step)
-                if verbose:
-                    shown = "  ".join(f"{k} {v:.3f}" for k, v in values.items())
-                    print(f"step {step:4d}/{steps}  {shown}")
-            if max_seconds is not None and time.perf_counter() - start > max_seconds:
-                break
-        seconds = time.perf_counter() - start
+    with tracker.start_run("train") as run_id:
+        tracker.log_params(params)
+        loop = Loop(model, train_set, val_set, classes, device, tracker, verbose)
+        done, losses, seconds = loop.run(s)
 
-        map50, per_class, predictions = evaluate_samples(model, val_set, classes, device)
+        # Step 4: evaluate on the validation images (done already if training just stopped at
+        # the target).
+        if loop.last_validation and loop.last_validation[0] == done:
+            map50, per_class, predictions = loop.last_validation[1]
+        else:
+            map50, per_class, predictions = evaluate_samples(model, val_set, classes, device)
         outcome = TrainReport(
             map50=map50,
             per_class=per_class,
@@ -284,62 +440,36 @@ def train(
             steps_per_second=done / seconds,
             losses=losses,
             device=device.type,
+            run_id=run_id or "",
         )
         if verbose:
             _print_metrics(map50, per_class, f"validation ({len(val_set)} images)")
             print(f"{done} steps in {seconds:.1f} s ({outcome.steps_per_second:.1f} steps/s)")
         metrics = {"map50": map50, "train_seconds": seconds, "steps_per_second": done / seconds}
         metrics |= {f"ap50_{name}": ap for name, ap in per_class.items() if ap is not None}
-        if track:
-            tracking.log_metrics(metrics)
+        tracker.log_metrics(metrics | {"steps_trained": done})
+
+        # Step 5: save the model and the README's results, and log them.
         if model_dir is not None:
-            model_dir = Path(model_dir)
-            model_dir.mkdir(parents=True, exist_ok=True)
-            checkpoint = model_dir / CHECKPOINT_FILE
-            state = {k: v.cpu() for k, v in model.state_dict().items()}
-            torch.save(
-                {"model": MODEL_NAME, "classes": classes, "image_size": size, "state_dict": state},
-                checkpoint,
+            save_model(Path(model_dir), model, classes, params, outcome, val_set, predictions)
+            for path in (outcome.example, Path(model_dir) / METRICS_FILE):
+                tracker.log_artifact(path)
+            tracker.log_model(
+                model_dir, "map50", map50, higher_is_better=True, files=[CHECKPOINT_FILE]
             )
-            example = model_dir / EXAMPLE_FILE
-            example_image(val_set, predictions, classes).save(example)
-            summary = {
-                **params,
-                "map50": round(map50, 4),
-                "ap50": {k: None if v is None else round(v, 4) for k, v in per_class.items()},
-                "train_seconds": round(seconds, 1),
-                "steps_per_second": round(done / seconds, 2),
-                "trained_at": time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime()),
-                "package_version": __version__,
-                "python": platform.python_version(),
-                "torch": torch.__version__,
-            }
-            (model_dir / METRICS_FILE).write_text(json.dumps(summary, indent=2) + "\n", "utf-8")
-            outcome.checkpoint, outcome.example = checkpoint, example
-            if track:
-                tracking.log_artifact(example)
-                tracking.log_artifact(model_dir / METRICS_FILE)
-                tracking.log_model(
-                    model_dir, "map50", map50, higher_is_better=True, files=[CHECKPOINT_FILE]
-                )
             if verbose:
-                print(f"Saved {checkpoint}, {example} and {model_dir / METRICS_FILE}")
+                print(
+                    f"Saved {outcome.checkpoint}, {outcome.example} and {model_dir / METRICS_FILE}"
+                )
         if reports_dir is not None:
-            figures_dir = Path(reports_dir) / "figures"
-            figures_dir.mkdir(parents=True, exist_ok=True)
-            grid = example_image(val_set, predictions, classes, n=8, columns=4)
-            grid.save(figures_dir / DETECTIONS_FILE)
-            fig = ap_figure(per_class, map50)
-            fig.savefig(figures_dir / AP_FILE, dpi=110)
-            results = results_for_readme(outcome, params)
-            results.run_id = run_id or ""
-            results.seconds = time.perf_counter() - began
-            results.hardware = report.hardware(device.type)
-            path = report.save(results, reports_dir)
-            if track:
-                tracking.log_artifact(figures_dir / DETECTIONS_FILE)
-                tracking.log_figure(fig, AP_FILE)
-                tracking.log_artifact(path)
+            outcome.total_seconds = time.perf_counter() - began
+            path, figures, fig = save_report(
+                Path(reports_dir), outcome, params, val_set, predictions, classes
+            )
+            for figure in figures:
+                tracker.log_artifact(figure)
+            tracker.log_figure(fig, AP_FILE)
+            tracker.log_artifact(path)
     return model, classes, outcome
 
 
@@ -354,7 +484,7 @@ def evaluate(
     """mAP@0.5 of the saved model on the validation images it was not trained on."""
     device = pick_device()
     model, classes, _ = load_checkpoint(Path(model_dir) / CHECKPOINT_FILE, device)
-    _, val_set, data_classes = load_data(data, 0, n_val, seed, config.IMAGE_SIZE)
+    _, val_set, data_classes = load_data(data, n_val, seed, config.IMAGE_SIZE)
     if data_classes != classes:
         raise ValueError(f"the checkpoint knows {classes}, the data has {data_classes}")
     map50, per_class, _ = evaluate_samples(model, val_set, classes, device)
