@@ -107,7 +107,7 @@ describe.sequential('scraper sample (the defaults: requests, SQLite, MLflow, Doc
     // Every compared model has a row; the best one, in bold, carries the test scores.
     expect(section).toMatch(new RegExp(`\\| \\*\\*[a-z ]+\\*\\* \\| ${m.test_mae!.toFixed(2)} \\| ${m.test_rmse!.toFixed(2)} \\| ${m.test_r2!.toFixed(2)} \\|`));
     expect(section).toContain(`| baseline: mean price | ${m.baseline_mae!.toFixed(2)} |`);
-    for (const label of ['random forest', 'extra trees', 'gradient boosting', 'stacking']) expect(section).toMatch(new RegExp(`\\| (\\*\\*)?${label}(\\*\\*)? \\| \\d`));
+    for (const label of ['random forest', 'extra trees', 'gradient boosting', 'stacked ensemble']) expect(section).toMatch(new RegExp(`\\| (\\*\\*)?${label}(\\*\\*)? \\| \\d`));
     expect(section).toContain('![Out-of-bag error of the random forest as it grows](reports/figures/oob.png)');
     expect(section).toContain('290 books in 10 categories');
 

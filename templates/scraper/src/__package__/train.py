@@ -69,7 +69,7 @@ LABELS = {
     "random_forest": "random forest",
     "extra_trees": "extra trees",
     "boosting": "gradient boosting",
-    "stacking": "stacking",
+    "stacking": "stacked ensemble",
 }
 
 

@@ -57,7 +57,7 @@ LABELS = {
     "random_forest": "random forest",
     "extra_trees": "extra trees",
     "boosting": "gradient boosting",
-    "stacking": "stacking",
+    "stacking": "stacked ensemble",
 }
 # The studies' grids (see forest.py); `make train FULL=1` widens them. Pruning grids run from
 # the least to the most pruned value. ccp_alpha is in squared units of the monthly change.
