@@ -43,7 +43,8 @@ from sklearn.model_selection import BaseCrossValidator, validation_curve
 from sklearn.pipeline import Pipeline
 from threadpoolctl import threadpool_limits
 
-from . import tracking
+# The functions that log import tracking themselves: the server imports this module for its
+# models, and importing tracking would load MLflow (seconds) into a server that never logs.
 
 # `make train FULL=1` widens every study (more tree counts, more values per curve); the default
 # keeps the whole of `make train` to a few seconds on a laptop.
@@ -373,6 +374,8 @@ class Tuned:
 
 def save_figure(fig: Figure, figures_dir: Path, name: str) -> None:
     """Draw `fig` into reports/figures/ and log that same file to the tracker."""
+    from . import tracking
+
     fig.savefig(figures_dir / name, dpi=110)
     tracking.log_artifact(figures_dir / name)  # drawn once: rendering is the slow part
 
@@ -390,6 +393,8 @@ def tune(
     `model` is a pipeline whose last step, "forest", is a RandomForestRegressor. Each study
     starts from the choices of the ones before it, and logs itself as a nested run.
     """
+    from . import tracking
+
     forest_x = model[:-1].fit_transform(x, y) if len(model) > 1 else x
     with tracking.start_run("oob-trees", nested=True):
         oob = oob_study(model[-1], forest_x, y, grids.get("oob_sizes"))
@@ -434,6 +439,8 @@ def explain(
     seed: int = 0,
 ) -> Importance:
     """The importance study on held-out rows, as a nested run with its figure."""
+    from . import tracking
+
     with tracking.start_run("importance", nested=True):
         importance = importance_study(model, x_held_out, y_held_out, impurity, seed=seed)
         tracking.log_params({"permutation_rows": importance.rows})
