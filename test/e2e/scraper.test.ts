@@ -48,7 +48,7 @@ function expectTrainedRuns(project: string, runs: TrackedRun[], library: string)
     expect(train!.params, key).toHaveProperty(key);
   }
   for (const key of ['rf_max_depth']) expect(train!.params, key).toHaveProperty(key);
-  expect(train!.artifacts).toEqual(expect.arrayContaining(['prices.png', 'predictions.png', 'results.json', 'metadata.json', 'summary.json', 'model']));
+  expect(train!.artifacts).toEqual(expect.arrayContaining(['prices.png', 'predictions.png', 'results.json', 'metadata.json', 'summary.json']));
   // The saved model is the one with the lowest held-out MAE, and test_* are its scores.
   const best = train!.tags.best_model!;
   expect(MODELS).toContain(best);
