@@ -1,23 +1,28 @@
 #!/usr/bin/env node
-// Benchmark (not a test): median wall time of generating a project and of its `make setup` and
-// `make test` and `make train`.
-// Usage: node scripts/benchmark.mjs [project] [--runs N] [--setup-runs N] [--train-runs N] [-- extra generator flags]
-// Prints a Markdown table to paste into docs/benchmarks.md. Machines are shared and noisy: medians.
+// Benchmark (not a test): median wall time of generating a project and of its `make setup`,
+// `make test` and `make train`, with the CPU time those commands used and the load they ran under.
+// Usage: node scripts/benchmark.mjs [project] [--runs N] [--setup-runs N] [--test-runs N]
+//          [--train-runs N] [-- extra generator flags]
+// Prints a Markdown table to paste into docs/benchmarks.md, then the headline of every
+// `make train` (reports/results.json), so the quality each time was measured at is on record.
+// Machines are shared and noisy: medians, and the 1-minute load average before each run.
 import { execFileSync } from 'node:child_process';
-import { mkdtempSync, rmSync } from 'node:fs';
-import { cpus, tmpdir } from 'node:os';
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { cpus, loadavg, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { performance } from 'node:perf_hooks';
 import { fileURLToPath } from 'node:url';
 
 const args = process.argv.slice(2);
+const ours = args.includes('--') ? args.slice(0, args.indexOf('--')) : args;
 const flag = (name, fallback) => {
-  const at = args.indexOf(name);
-  return at === -1 ? fallback : Number(args[at + 1]);
+  const at = ours.indexOf(name);
+  return at === -1 ? fallback : Number(ours[at + 1]);
 };
-const project = args.find((arg, i) => i < (args.indexOf('--') + 1 || Infinity) && !arg.startsWith('--') && Number.isNaN(Number(arg))) ?? 'timeseries';
+const project = ours.find((arg, i) => !arg.startsWith('--') && !ours[i - 1]?.startsWith('--')) ?? 'timeseries';
 const runs = flag('--runs', 5);
 const setupRuns = flag('--setup-runs', 3);
+const testRuns = flag('--test-runs', runs);
 const trainRuns = flag('--train-runs', 1);
 // Generator flags after `--` pick a variant, e.g. `-- --model=unet`.
 const extra = args.includes('--') ? args.slice(args.indexOf('--') + 1) : [];
@@ -29,45 +34,68 @@ const median = (values) => {
   return sorted.length % 2 ? sorted[middle] : (sorted[middle - 1] + sorted[middle]) / 2;
 };
 
-function time(command, commandArgs, cwd) {
+// bash's `times` prints the user and system CPU time of the shell's finished children.
+const seconds = (text) => {
+  const [, minutes, secs] = /(\d+)m([\d.]+)s/.exec(text);
+  return Number(minutes) * 60 + Number(secs);
+};
+
+function time(command, cwd) {
+  const load = loadavg()[0];
   const start = performance.now();
-  execFileSync(command, commandArgs, { cwd, stdio: 'ignore' });
-  return (performance.now() - start) / 1000;
+  const out = execFileSync('bash', ['-c', `${command} >/dev/null 2>&1 || exit $?; times`], { cwd }).toString();
+  const wall = (performance.now() - start) / 1000;
+  const [user, system] = out.trim().split('\n').at(-1).trim().split(/\s+/).map(seconds);
+  return { wall, cpu: user + system, load };
 }
 
 function generate() {
   const cwd = mkdtempSync(join(tmpdir(), 'mlportfolio-bench-'));
-  const seconds = time('node', [bin, project, '--yes', '--skip-install', '--name=bench', ...extra], cwd);
-  return { cwd, project: join(cwd, 'bench'), seconds };
+  const flags = [project, '--yes', '--skip-install', '--name=bench', ...extra].map((a) => `'${a}'`).join(' ');
+  return { cwd, project: join(cwd, 'bench'), measured: time(`node '${bin}' ${flags}`, cwd) };
 }
 
 const rows = [];
 const generation = [];
 for (let i = 0; i < runs; i += 1) {
   const run = generate();
-  generation.push(run.seconds);
+  generation.push(run.measured);
   rmSync(run.cwd, { recursive: true, force: true });
 }
-rows.push([`mlportfolio ${project} --yes --skip-install`, generation]);
+if (runs > 0) rows.push([`mlportfolio ${project} --yes --skip-install`, generation]);
 
 const setups = [];
 const tests = [];
 const trains = [];
+const headlines = [];
 for (let i = 0; i < setupRuns; i += 1) {
   const run = generate();
-  setups.push(time('make', ['setup'], run.project));
+  setups.push(time('make setup', run.project));
   if (i === setupRuns - 1) {
-    for (let j = 0; j < runs; j += 1) tests.push(time('make', ['test'], run.project));
-    for (let j = 0; j < trainRuns; j += 1) trains.push(time('make', ['train'], run.project));
+    for (let j = 0; j < testRuns; j += 1) tests.push(time('make test', run.project));
+    for (let j = 0; j < trainRuns; j += 1) {
+      trains.push(time('make train', run.project));
+      headlines.push(JSON.parse(readFileSync(join(run.project, 'reports', 'results.json'), 'utf8')).headline);
+    }
   }
   rmSync(run.cwd, { recursive: true, force: true });
 }
 const installer = execFileSync('sh', ['-c', 'command -v uv >/dev/null && echo uv || echo pip']).toString().trim();
-if (setupRuns > 0) rows.push([`make setup (fresh .venv, ${installer}, warm cache)`, setups], ['make test', tests]);
+if (setupRuns > 0) rows.push([`make setup (fresh .venv, ${installer}, warm cache)`, setups]);
+if (tests.length > 0) rows.push(['make test', tests]);
 if (trains.length > 0) rows.push(['make train', trains]);
 
+const fixed = (value) => value.toFixed(2);
+const range = (values) => `${fixed(Math.min(...values))}–${fixed(Math.max(...values))}`;
 console.log(`Project: ${project} ${extra.join(' ')}; ${cpus().length} cores; ${new Date().toISOString().slice(0, 10)}\n`);
-console.log('| step | median (s) | runs | min–max (s) |\n| --- | --- | --- | --- |');
-for (const [label, values] of rows) {
-  console.log(`| ${label} | ${median(values).toFixed(2)} | ${values.length} | ${Math.min(...values).toFixed(2)}–${Math.max(...values).toFixed(2)} |`);
+console.log('| step | median (s) | runs | min–max (s) | median CPU, user + sys (s) | load before (1 min) |');
+console.log('| --- | --- | --- | --- | --- | --- |');
+for (const [label, measured] of rows) {
+  const walls = measured.map((m) => m.wall);
+  const loads = measured.map((m) => m.load);
+  console.log(`| ${label} | ${fixed(median(walls))} | ${walls.length} | ${range(walls)} | ${fixed(median(measured.map((m) => m.cpu)))} | ${range(loads)} |`);
+}
+if (headlines.length > 0) {
+  console.log(`\n\`make train\` headlines (reports/results.json), run by run:`);
+  headlines.forEach((headline, i) => console.log(`${i + 1}. ${headline}`));
 }
