@@ -1,8 +1,9 @@
 """The acoustic model: convolutions, a bidirectional recurrent network and a linear layer.
 
 features (batch, frames, 40 mels)
--> 2 convolutions over time x frequency, the first with stride 2 in time (half the frames:
-   one output every 20 ms, still more than enough for CTC's letters and blanks)
+-> 2 convolutions over time x frequency, each with stride 2 in time and in frequency: one
+   output every 40 ms, which leaves a spoken digit (0.2-0.4 s) 5-10 frames for its label and
+   CTC's blanks, and makes the recurrent network (the slow, sequential part) 4x shorter
 -> a linear projection of the (channels x mel bands) per frame
 -> a bidirectional GRU or LSTM: each frame sees the whole clip, both directions
 -> a linear layer to one score per character + blank, as log-probabilities for CTC
@@ -36,7 +37,7 @@ class SpeechRecognizer(nn.Module):
             nn.Conv2d(1, channels, kernel_size=3, stride=(2, 2), padding=1),
             nn.BatchNorm2d(channels),
             nn.ReLU(),
-            nn.Conv2d(channels, channels, kernel_size=3, stride=(1, 2), padding=1),
+            nn.Conv2d(channels, channels, kernel_size=3, stride=(2, 2), padding=1),
             nn.BatchNorm2d(channels),
             nn.ReLU(),
         )
@@ -56,8 +57,10 @@ class SpeechRecognizer(nn.Module):
 
     @staticmethod
     def output_lengths(frames: torch.Tensor) -> torch.Tensor:
-        """Frames after the stride-2 convolution (kernel 3, padding 1)."""
-        return (frames - 1) // 2 + 1
+        """Frames after the two stride-2 convolutions (kernel 3, padding 1)."""
+        for _ in range(2):
+            frames = (frames - 1) // 2 + 1
+        return frames
 
     def forward(
         self, feats: torch.Tensor, frames: torch.Tensor
