@@ -17,20 +17,10 @@ from typing import Any
 
 import wandb
 
-# MODEL_URI names a local folder: fetch a W&B model artifact with `wandb artifact get`.
-from .no_tracking import model_dir
+# The server's model_dir is no_tracking's: MODEL_URI names a local folder (fetch a W&B model
+# artifact with `wandb artifact get`). "as model_dir" keeps it part of this module's interface.
+from .no_tracking import model_dir as model_dir
 from .report import git
-
-__all__ = [
-    "log_artifact",
-    "log_figure",
-    "log_metrics",
-    "log_model",
-    "log_params",
-    "model_dir",
-    "set_tags",
-    "start_run",
-]
 
 # "co2_forecast.tracking" -> "co2-forecast": the package name is the project name.
 DEFAULT_PROJECT = (__package__ or "experiment").split(".")[0].replace("_", "-")
