@@ -31,7 +31,7 @@ const THIRD_PARTY = `
   statsmodels tensorflow torch torchvision twisted waitress wandb werkzeug yaml
 `;
 
-/** Names a project may not use for its package, plus the project's own folders. */
+/** Names a project may not use for its package, plus the project's own folders and tests/project_fixtures.py. */
 export const RESERVED_MODULES: ReadonlySet<string> = new Set(
-  [...STDLIB.split(/\s+/), ...THIRD_PARTY.split(/\s+/), 'src', 'tests', 'scripts'].filter(Boolean),
+  [...STDLIB.split(/\s+/), ...THIRD_PARTY.split(/\s+/), 'src', 'tests', 'scripts', 'project_fixtures'].filter(Boolean),
 );

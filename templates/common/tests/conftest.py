@@ -6,6 +6,10 @@
 - Tracking: runs go to a SQLite database in a temporary folder made once per test session
   (creating an MLflow database takes seconds, so it is migrated once, not for every test);
   Weights & Biases is disabled unless WANDB_MODE is already set.
+- The project's own fixtures and test helpers live in tests/project_fixtures.py, which this
+  file loads as a pytest plugin: its fixtures reach every test without an import, and tests
+  import its helpers with `from project_fixtures import ...`. (This file is the kit's, the same
+  in every project.)
 - Property-based tests (hypothesis): the "quick" profile tries a few dozen inputs per test, in
   the same order every run, so `make test` stays fast and repeatable. For a long hunt:
   `HYPOTHESIS_PROFILE=thorough make test`.
@@ -22,6 +26,11 @@ import pytest
 from hypothesis import HealthCheck, settings
 
 matplotlib.use("Agg")
+
+# The project's fixture module, when it has one (tests/ is on sys.path: pytest puts it there).
+# Not "fixtures": pytest's own fixtures plugin has that name, so pytest would skip the module.
+PROJECT_FIXTURES = Path(__file__).with_name("project_fixtures.py")
+pytest_plugins = [PROJECT_FIXTURES.stem] if PROJECT_FIXTURES.is_file() else []
 
 settings.register_profile(
     "quick",

@@ -12,7 +12,6 @@ from __future__ import annotations
 
 import os
 import shutil
-import subprocess
 import tempfile
 import warnings
 from collections.abc import Iterator, Mapping, Sequence
@@ -24,23 +23,12 @@ import mlflow
 import mlflow.pyfunc
 import pandas as pd
 
+from .report import git
+
 DEFAULT_TRACKING_URI = "sqlite:///mlflow.db"
 # "co2_forecast.tracking" -> "co2-forecast": the package name is the project name.
 _PACKAGE = (__package__ or "experiment").split(".")[0]
 DEFAULT_EXPERIMENT = _PACKAGE.replace("_", "-")
-
-
-def _git_commit() -> str | None:
-    """The current commit, or None outside a git repository (or without git installed)."""
-    try:
-        out = subprocess.run(
-            ["git", "rev-parse", "HEAD"], capture_output=True, text=True, timeout=5, check=False
-        )
-    except (OSError, subprocess.SubprocessError):
-        return None
-    if out.returncode != 0:
-        return None
-    return out.stdout.strip() or None
 
 
 def _configure() -> None:
@@ -57,7 +45,7 @@ def start_run(run_name: str, nested: bool = False) -> Iterator[str]:
     if not nested:
         _configure()
     with mlflow.start_run(run_name=run_name, nested=nested) as run:
-        commit = _git_commit()
+        commit = git("rev-parse", "HEAD")  # None outside a git repository
         if commit:
             mlflow.set_tag("git_commit", commit)
         yield run.info.run_id

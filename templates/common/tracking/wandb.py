@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import io
 import os
-import subprocess
 from collections.abc import Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from pathlib import Path
@@ -18,23 +17,16 @@ from typing import Any
 
 import wandb
 
+# The server's model_dir is no_tracking's: MODEL_URI names a local folder (fetch a W&B model
+# artifact with `wandb artifact get`). "as model_dir" keeps it part of this module's interface.
+from .no_tracking import model_dir as model_dir
+from .report import git
+
 # "co2_forecast.tracking" -> "co2-forecast": the package name is the project name.
 DEFAULT_PROJECT = (__package__ or "experiment").split(".")[0].replace("_", "-")
 
 # W&B has no nested runs: a nested run is a separate run grouped under its parent's name.
 _stack: list[Any] = []
-
-
-def _git_commit() -> str | None:
-    try:
-        out = subprocess.run(
-            ["git", "rev-parse", "HEAD"], capture_output=True, text=True, timeout=5, check=False
-        )
-    except (OSError, subprocess.SubprocessError):
-        return None
-    if out.returncode != 0:
-        return None
-    return out.stdout.strip() or None
 
 
 def _mode() -> str:
@@ -61,7 +53,7 @@ def start_run(run_name: str, nested: bool = False) -> Iterator[str]:
         mode=_mode(),
         reinit="create_new",
     )
-    commit = _git_commit()
+    commit = git("rev-parse", "HEAD")  # None outside a git repository
     if commit:
         run.config.update({"git_commit": commit}, allow_val_change=True)
     _stack.append(run)
@@ -131,17 +123,3 @@ def log_model(
     for name in files or ():
         artifact.add_file(str(Path(model_dir) / name), name=name)
     _run().log_artifact(artifact)
-
-
-def model_dir(default: str | Path) -> Path:
-    """Where the server loads its model from: the folder in ``MODEL_URI`` if set, else ``default``.
-
-    Registry URIs (``models:/...``) need the MLflow tracker; a W&B artifact can be fetched with
-    ``wandb artifact get`` and its folder given here.
-    """
-    uri = os.environ.get("MODEL_URI")
-    if not uri:
-        return Path(default)
-    if not Path(uri).is_dir():
-        raise ValueError(f"MODEL_URI={uri!r} is not a folder (registry URIs need MLflow tracking)")
-    return Path(uri)

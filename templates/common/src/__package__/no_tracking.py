@@ -3,10 +3,13 @@
 The same functions as tracking.py (MLflow, Weights & Biases or none), so code that logs takes
 either module and never asks whether tracking is on: ``train(tracker=no_tracking)`` for a
 quick run, ``tracker.log_metrics(...)`` everywhere inside.
+
+``model_dir`` is the server's: without MLflow's registry, a model is a local folder.
 """
 
 from __future__ import annotations
 
+import os
 from collections.abc import Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from pathlib import Path
@@ -47,3 +50,16 @@ def log_model(
     files: Sequence[str] | None = None,
 ) -> None:
     pass
+
+
+def model_dir(default: str | Path) -> Path:
+    """Where the server loads its model from: the folder in ``MODEL_URI`` if set, else ``default``.
+
+    Registry URIs (``models:/...``) need the MLflow tracker.
+    """
+    uri = os.environ.get("MODEL_URI")
+    if not uri:
+        return Path(default)
+    if not Path(uri).is_dir():
+        raise ValueError(f"MODEL_URI={uri!r} is not a folder (registry URIs need MLflow tracking)")
+    return Path(uri)

@@ -7,12 +7,11 @@ is instant and `serve` does not load the experiment tracker.
 from __future__ import annotations
 
 import argparse
-import os
-import sys
 from collections.abc import Sequence
 from pathlib import Path
 
 from . import config
+from .cli_common import add_server_options, run_command
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -26,8 +25,7 @@ def build_parser() -> argparse.ArgumentParser:
     evaluate.add_argument("--model-dir", type=Path, default=config.MODEL_DIR)
 
     serve = commands.add_parser("serve", help="start the chat page and JSON API")
-    serve.add_argument("--host", default=os.environ.get("HOST", "127.0.0.1"))
-    serve.add_argument("--port", type=int, default=int(os.environ.get("PORT", "8000")))
+    add_server_options(serve)
 
     chat = commands.add_parser("chat", help="chat in the terminal")
     chat.add_argument("--model-dir", type=Path, default=config.MODEL_DIR)
@@ -37,13 +35,7 @@ def build_parser() -> argparse.ArgumentParser:
 
 def main(argv: Sequence[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
-    try:
-        run(args)
-    except FileNotFoundError as error:
-        # A missing model file is a usage problem, not a bug: no traceback.
-        print(f"error: {error}", file=sys.stderr)
-        return 1
-    return 0
+    return run_command(run, args)
 
 
 def run(args: argparse.Namespace) -> None:

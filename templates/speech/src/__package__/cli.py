@@ -8,11 +8,11 @@ from __future__ import annotations
 
 import argparse
 import os
-import sys
 from collections.abc import Sequence
 from pathlib import Path
 
 from . import config
+from .cli_common import add_server_options, run_command
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -43,8 +43,7 @@ def build_parser() -> argparse.ArgumentParser:
     evaluate.add_argument("--beam", type=int, default=8, help="beam width")
 
     serve = commands.add_parser("serve", help="start the upload page and JSON API")
-    serve.add_argument("--host", default=os.environ.get("HOST", "127.0.0.1"))
-    serve.add_argument("--port", type=int, default=int(os.environ.get("PORT", "8000")))
+    add_server_options(serve)
 
     data = commands.add_parser("data", help="download the Free Spoken Digit Dataset (network)")
     data.add_argument("--out", type=Path, default=config.DATA_DIR)
@@ -72,13 +71,7 @@ def build_parser() -> argparse.ArgumentParser:
 
 def main(argv: Sequence[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
-    try:
-        run(args)
-    except (FileNotFoundError, ValueError) as error:
-        # Missing model or data, unreadable audio: a usage problem, not a bug. No traceback.
-        print(f"error: {error}", file=sys.stderr)
-        return 1
-    return 0
+    return run_command(run, args)
 
 
 def run(args: argparse.Namespace) -> None:

@@ -7,11 +7,10 @@ Heavy imports (statsmodels, scikit-learn, the tracker) happen inside each comman
 from __future__ import annotations
 
 import argparse
-import os
-import sys
 from collections.abc import Sequence
 
 from . import config
+from .cli_common import add_server_options, run_command
 
 SOURCES = ("co2", "csv", "stock", "weather", "sqlite")
 
@@ -27,8 +26,7 @@ def build_parser() -> argparse.ArgumentParser:
     commands.add_parser("evaluate", help="backtest the saved model against the baseline")
 
     serve = commands.add_parser("serve", help="start the forecast API")
-    serve.add_argument("--host", default=os.environ.get("HOST", "127.0.0.1"))
-    serve.add_argument("--port", type=int, default=int(os.environ.get("PORT", "8000")))
+    add_server_options(serve)
 
     data = commands.add_parser("data", help="fetch or convert a series into a CSV file")
     data.add_argument("--source", choices=SOURCES, default=config.DATA_SOURCE)
@@ -66,13 +64,7 @@ def fetch(args: argparse.Namespace):  # -> pd.Series
 
 def main(argv: Sequence[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
-    try:
-        run(args)
-    except FileNotFoundError as error:
-        # A missing data or model file is a usage problem, not a bug: no traceback.
-        print(f"error: {error}", file=sys.stderr)
-        return 1
-    return 0
+    return run_command(run, args)
 
 
 def run(args: argparse.Namespace) -> None:
