@@ -48,20 +48,20 @@ def nms(boxes: Tensor, scores: Tensor, iou_threshold: float) -> Tensor:
     """Greedy non-maximum suppression: indices of the boxes kept, best score first.
 
     Take the highest-scoring box, drop every remaining box that overlaps it by more than
-    ``iou_threshold``, repeat. O(N^2) in the worst case, which is fine for the few hundred
-    candidates a decoder produces.
+    ``iou_threshold``, repeat. The IoU of every pair is computed once, as one matrix, which is
+    fine for the few hundred candidates a decoder produces; the greedy walk is then plain Python.
     """
     order = scores.argsort(descending=True)
+    overlaps = (box_iou(boxes[order], boxes[order]) > iou_threshold).tolist()
+    suppressed = [False] * len(order)
     keep: list[int] = []
-    while order.numel() > 0:
-        best = int(order[0])
-        keep.append(best)
-        if order.numel() == 1:
-            break
-        rest = order[1:]
-        overlap = box_iou(boxes[best : best + 1], boxes[rest])[0]
-        order = rest[overlap <= iou_threshold]
-    return torch.tensor(keep, dtype=torch.long, device=boxes.device)
+    for i in range(len(order)):
+        if suppressed[i]:
+            continue
+        keep.append(i)
+        for j in range(i + 1, len(order)):
+            suppressed[j] = suppressed[j] or overlaps[i][j]
+    return order[keep]
 
 
 def batched_nms(boxes: Tensor, scores: Tensor, labels: Tensor, iou_threshold: float) -> Tensor:
