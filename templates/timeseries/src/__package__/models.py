@@ -133,7 +133,12 @@ class Sarima(Forecaster):
         from statsmodels.tsa.statespace.sarimax import SARIMAX
 
         seasonal = (*self.seasonal_order, self.season) if self.season > 1 else (0, 0, 0, 0)
-        self.fit_ = SARIMAX(y.to_numpy(), order=self.order, seasonal_order=seasonal).fit(disp=False)
+        # concentrate_scale: the noise variance has a closed form given the other parameters,
+        # so the optimiser searches one dimension fewer. Same fit, about half the time.
+        model = SARIMAX(
+            y.to_numpy(), order=self.order, seasonal_order=seasonal, concentrate_scale=True
+        )
+        self.fit_ = model.fit(disp=False)
 
     def _predict(self, h: int) -> np.ndarray:
         return self.fit_.forecast(h)
