@@ -40,10 +40,16 @@ const seconds = (text) => {
   return Number(minutes) * 60 + Number(secs);
 };
 
+// A user's Python writes bytecode (.pyc) on the first run and reuses it; a shell that sets
+// PYTHONDONTWRITEBYTECODE (as some CI images do) would recompile MLflow, pandas and friends on
+// every start, about 10 s of every `make train`. Measure what a user gets.
+const env = { ...process.env };
+delete env.PYTHONDONTWRITEBYTECODE;
+
 function time(command, cwd) {
   const load = loadavg()[0];
   const start = performance.now();
-  const out = execFileSync('bash', ['-c', `${command} >/dev/null 2>&1 || exit $?; times`], { cwd }).toString();
+  const out = execFileSync('bash', ['-c', `${command} >/dev/null 2>&1 || exit $?; times`], { cwd, env }).toString();
   const wall = (performance.now() - start) / 1000;
   const [user, system] = out.trim().split('\n').at(-1).trim().split(/\s+/).map(seconds);
   return { wall, cpu: user + system, load };

@@ -46,8 +46,8 @@ from threadpoolctl import threadpool_limits
 # The functions that log import tracking themselves: the server imports this module for its
 # models, and importing tracking would load MLflow (seconds) into a server that never logs.
 
-# `make train FULL=1` widens every study (more tree counts, more values per curve); the default
-# keeps the whole of `make train` to a few seconds on a laptop.
+# `make train FULL=1` widens every study (more tree counts, more values per curve) and takes
+# several times longer; the default grids are the smallest that still show each curve's shape.
 FULL = os.environ.get("FULL", "") not in ("", "0")
 # Forest sizes the OOB study grows through. It starts at 20, not lower: with fewer trees some
 # rows are in every tree's bootstrap sample and have no out-of-bag prediction at all.
