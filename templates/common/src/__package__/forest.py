@@ -47,7 +47,7 @@ from threadpoolctl import threadpool_limits
 # models, and importing tracking would load MLflow (seconds) into a server that never logs.
 
 # `make train FULL=1` widens every study (more tree counts, more values per curve) and takes
-# several times longer; the default grids are the smallest that still show each curve's shape.
+# longer; the default grids are kept small so that `make train` stays short.
 FULL = os.environ.get("FULL", "") not in ("", "0")
 # Forest sizes the OOB study grows through. It starts at 20, not lower: with fewer trees some
 # rows are in every tree's bootstrap sample and have no out-of-bag prediction at all.
