@@ -22,6 +22,7 @@ export function optionsDoc(): string {
     'stored answer in the generated `.yo-rc.json`. Precedence: flag > stored answer > `--yes` or',
     'no-terminal default > prompt. Every project also takes `--yes`, `--skip-install`, `--force`,',
     '`--dry-run` and `--help`.',
+    '`--name` takes at most 50 characters; the generated project lints clean (`make lint`) at any length.',
     '',
     ...sections.flatMap((section) => [section, '']),
   ].join('\n');
