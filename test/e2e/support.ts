@@ -69,6 +69,7 @@ export async function generateSample(kind: string): Promise<string> {
 /**
  * The `run:` steps of the generated CI workflow's test job, run here in order (GitHub cannot run
  * here): they must include make setup, lint and test, and the test step must pass everything.
+ * Run before any `make train`: the tests must leave no tracked run in the project's own folder.
  */
 export async function runCiTestJob(project: string): Promise<void> {
   const { test: steps } = await workflowRuns(project);
@@ -77,6 +78,7 @@ export async function runCiTestJob(project: string): Promise<void> {
     const result = await run('bash', ['-euo', 'pipefail', '-c', step], { cwd: project });
     if (step === 'make test') expectAllPassed(result.all);
   }
+  expect(['mlflow.db', 'mlruns', 'mlartifacts', 'wandb'].filter((name) => existsSync(join(project, name)))).toEqual([]);
 }
 
 /**
