@@ -133,15 +133,45 @@ class Sarima(Forecaster):
         from statsmodels.tsa.statespace.sarimax import SARIMAX
 
         seasonal = (*self.seasonal_order, self.season) if self.season > 1 else (0, 0, 0, 0)
-        # concentrate_scale: the noise variance has a closed form given the other parameters,
-        # so the optimiser searches one dimension fewer. Same fit, about half the time.
+        # Two settings that give the same forecasts in about a third of the time:
+        # - concentrate_scale: the noise variance has a closed form given the other parameters,
+        #   so the optimiser searches one dimension fewer;
+        # - simple_differencing: difference the series once, up front, instead of carrying the
+        #   differences inside the state-space model (a smaller state to filter at every step).
+        #   The forecasts are then of the differenced series: _predict turns them into levels.
         model = SARIMAX(
-            y.to_numpy(), order=self.order, seasonal_order=seasonal, concentrate_scale=True
+            y.to_numpy(),
+            order=self.order,
+            seasonal_order=seasonal,
+            concentrate_scale=True,
+            simple_differencing=True,
         )
         self.fit_ = model.fit(disp=False)
+        # The differences taken, in order: (1 - B)^d, then (1 - B^s)^D.
+        self.lags_ = [1] * self.order[1] + [seasonal[3]] * seasonal[1]
 
     def _predict(self, h: int) -> np.ndarray:
-        return self.fit_.forecast(h)
+        assert self.y_ is not None
+        return undifference(self.fit_.forecast(h), self.y_.to_numpy(), self.lags_)
+
+
+def undifference(forecast: np.ndarray, history: np.ndarray, lags: list[int]) -> np.ndarray:
+    """Turn a forecast of a differenced series back into levels.
+
+    `lags` lists the differences in the order they were taken from `history` ([1, 12]: first
+    month to month, then year to year). They are undone last first: each forecast value adds
+    back the value `lag` steps before it, known or already undone.
+    """
+    stages = [np.asarray(history, dtype=float)]  # the series before each difference, and after
+    for lag in lags:
+        stages.append(stages[-1][lag:] - stages[-1][:-lag])
+    values = np.asarray(forecast, dtype=float)
+    for lag, before in zip(reversed(lags), reversed(stages[:-1]), strict=True):
+        known = list(before[-lag:])
+        for value in values:
+            known.append(value + known[-lag])
+        values = np.array(known[lag:])
+    return values
 
 
 class LagModel(Forecaster):
