@@ -75,7 +75,7 @@ describe.sequential('timeseries sample (the defaults: MLflow, Docker, CI)', () =
     const server = execa('make', ['serve', `PORT=${port}`], { cwd: project, reject: false, stdin: 'ignore', all: true });
     try {
       const base = `http://127.0.0.1:${port}`;
-      const health = await poll(`${base}/health`, 30_000);
+      const health = await poll(`${base}/health`, 90_000);
       expect(health.status).toBe(200);
       const ok = await fetch(`${base}/forecast?h=6`);
       const body = (await ok.json()) as { h: number; forecast: { date: string; value: number }[] };
