@@ -220,9 +220,7 @@ def train(
         lags = RandomForest(season=season).lags
         features, target = make_supervised(y, lags, season)
         seen = features.index < y.index[first_origin]
-        # n_jobs=2: the studies fit hundreds of forests; scikit-learn grows each forest's trees
-        # on two threads at once. The trees, and so the results, are the same as on one.
-        studied = Pipeline([("forest", RandomForestRegressor(random_state=SEED, n_jobs=2))])
+        studied = Pipeline([("forest", RandomForestRegressor(random_state=SEED, n_jobs=1))])
         splitter = TimeSeriesSplit(n_splits=forest.FOLDS)
         grids = rf_grids or STUDY_GRIDS
         tuned = forest.tune(studied, features[seen], target[seen], splitter, grids, figures_dir)
