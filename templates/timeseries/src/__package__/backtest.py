@@ -92,12 +92,14 @@ def rolling_origin(
     season: int = 1,
     step: int | None = None,
 ) -> BacktestResult:
-    """Fit a fresh model at each origin and score its `horizon`-step forecast."""
+    """Fit a model at the first origin, update it at each later one (`Forecaster.update`:
+    a fresh fit unless the model says otherwise), and score each `horizon`-step forecast."""
     scores, forecast = [], None
     name = "model"
+    model: Forecaster | None = None
     for cut in origins(len(y), horizon, folds, step):
         train, test = y.iloc[:cut], y.iloc[cut : cut + horizon]
-        model = make_model().fit(train)
+        model = make_model().fit(train) if model is None else model.update(train)
         name = model.name
         forecast = model.predict(horizon)
         scores.append(score(test.to_numpy(), forecast.to_numpy(), train.to_numpy(), season))

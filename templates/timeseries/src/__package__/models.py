@@ -65,6 +65,14 @@ class Forecaster:
             self._fit(y)
         return self
 
+    def update(self, y: pd.Series) -> Forecaster:
+        """This model for a later backtest origin: `y` is the longer history up to it.
+
+        By default a new model fitted on `y`. A subclass may reuse what it estimated on the
+        shorter history instead, when that is most of the cost (Sarima does).
+        """
+        return self.clone().fit(y)
+
     def predict(self, h: int) -> pd.Series:
         if self.y_ is None:
             raise RuntimeError(f"{self.name}: call fit() before predict()")
@@ -129,26 +137,41 @@ class Sarima(Forecaster):
     def params(self) -> dict[str, Any]:
         return {"season": self.season, "order": self.order, "seasonal_order": self.seasonal_order}
 
-    def _fit(self, y: pd.Series) -> None:
+    def _model(self, y: pd.Series) -> Any:
         from statsmodels.tsa.statespace.sarimax import SARIMAX
 
         seasonal = (*self.seasonal_order, self.season) if self.season > 1 else (0, 0, 0, 0)
+        # The differences taken, in order: (1 - B)^d, then (1 - B^s)^D.
+        self.lags_ = [1] * self.order[1] + [seasonal[3]] * seasonal[1]
         # Two settings that give the same forecasts in about a third of the time:
         # - concentrate_scale: the noise variance has a closed form given the other parameters,
         #   so the optimiser searches one dimension fewer;
         # - simple_differencing: difference the series once, up front, instead of carrying the
         #   differences inside the state-space model (a smaller state to filter at every step).
         #   The forecasts are then of the differenced series: _predict turns them into levels.
-        model = SARIMAX(
+        return SARIMAX(
             y.to_numpy(),
             order=self.order,
             seasonal_order=seasonal,
             concentrate_scale=True,
             simple_differencing=True,
         )
-        self.fit_ = model.fit(disp=False)
-        # The differences taken, in order: (1 - B)^d, then (1 - B^s)^D.
-        self.lags_ = [1] * self.order[1] + [seasonal[3]] * seasonal[1]
+
+    def _fit(self, y: pd.Series) -> None:
+        self.fit_ = self._model(y).fit(disp=False)
+
+    def update(self, y: pd.Series) -> Forecaster:
+        """Keep the coefficients estimated at the earlier origin; run them over the longer `y`.
+
+        Estimating the coefficients is almost all of a fit's cost; filtering the series with
+        known ones takes a fraction of it, and still uses no data after the new origin.
+        """
+        assert self.y_ is not None, "update() follows fit()"
+        model = Sarima(**self.params())
+        model.y_ = y
+        with _quiet():
+            model.fit_ = model._model(y).filter(self.fit_.params)
+        return model
 
     def _predict(self, h: int) -> np.ndarray:
         assert self.y_ is not None
