@@ -1,9 +1,9 @@
 """`make train` and `make evaluate`.
 
 Training, in the steps `train()` names:
-1. data: new synthetic clips for every batch (made by a DataLoader worker from the seed), or
-   your folder of clips turned into log-mel features once; validation clips the training never
-   sees (another seed, or every 10th clip of your folder);
+1. data: new synthetic clips for every batch (a DataLoader worker makes them from the seed and
+   computes their log-mel features), or your folder of clips turned into features once;
+   validation clips the training never sees (another seed, or every 10th clip of your folder);
 2. model: the network, AdamW and a one-cycle learning-rate schedule;
 3. loop: batches of features -> model -> CTC loss; every EVAL_EVERY steps
    the validation clips are transcribed (greedy decoding) and CTC loss, CER and WER logged.
