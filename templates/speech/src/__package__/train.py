@@ -1,9 +1,9 @@
 """`make train` and `make evaluate`.
 
 Training, in the steps `train()` names:
-1. data: new synthetic clips for every batch (made by a DataLoader worker from the seed), or
-   your folder of clips turned into log-mel features once; validation clips the training never
-   sees (another seed, or every 10th clip of your folder);
+1. data: new synthetic clips for every batch (a DataLoader worker makes them from the seed and
+   computes their log-mel features), or your folder of clips turned into features once;
+   validation clips the training never sees (another seed, or every 10th clip of your folder);
 2. model: the network, AdamW and a one-cycle learning-rate schedule;
 3. loop: batches of features -> model -> CTC loss; every EVAL_EVERY steps
    the validation clips are transcribed (greedy decoding) and CTC loss, CER and WER logged.
@@ -24,6 +24,7 @@ import time
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from datetime import datetime, timezone
+from functools import partial
 from pathlib import Path
 from types import ModuleType
 from typing import Any
@@ -35,7 +36,7 @@ from torch.utils.data import DataLoader
 
 from . import __version__, config, report, tracking
 from .data import Example, SyntheticDigits, collate, folder_dataset, split, synthetic_set
-from .features import num_frames
+from .features import LogMel, num_frames
 from .inference import MODEL_FILE, SETTINGS_FILE, Transcriber, build
 from .metrics import cer, wer
 from .model import count_parameters
@@ -126,17 +127,25 @@ def feature_batches(
     device = transcriber.device
     if examples is None:
         stream = SyntheticDigits(seed, max_digits=config.MAX_DIGITS)
+        # The worker also computes the features (on the CPU), so the training process only
+        # trains: synthesis and the STFT together cost less than a model step.
+        to_features = partial(synthetic_features, LogMel(config.SAMPLE_RATE))
         loader = DataLoader(
-            stream, batch_size=plan.batch_size, collate_fn=collate, num_workers=plan.workers
+            stream, batch_size=plan.batch_size, collate_fn=to_features, num_workers=plan.workers
         )
         for batch in loader:
-            batch = batch.to(device)
-            with torch.no_grad():
-                feats = transcriber.features(batch.waves, batch.lengths)
-            yield feats, num_frames(batch.lengths), batch.targets, batch.target_lengths
+            yield tuple(tensor.to(device) for tensor in batch)
     cached = cache_features(transcriber, examples)
     for indices in shuffled_batches(len(cached.features), plan.batch_size, seed):
         yield cached.batch(indices, device)
+
+
+def synthetic_features(log_mel: LogMel, examples: list[Example]) -> tuple[torch.Tensor, ...]:
+    """A batch of clips -> (features, frames, targets, target lengths), in the worker."""
+    batch = collate(examples)
+    with torch.no_grad():
+        feats = log_mel(batch.waves, batch.lengths)
+    return feats, num_frames(batch.lengths), batch.targets, batch.target_lengths
 
 
 def cache_features(transcriber: Transcriber, examples: list[Example], chunk: int = 64):
