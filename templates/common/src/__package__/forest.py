@@ -54,11 +54,6 @@ FULL = os.environ.get("FULL", "") not in ("", "0")
 OOB_SIZES = [20, 30, 40, 60, 80, 100, 150, 200] + ([300, 400, 500] if FULL else [])
 TOLERANCE = 0.01  # the rule: the smallest forest within 1 % of the lowest OOB error
 FOLDS = 5 if FULL else 3  # cross-validation folds of the validation curves
-# Forest size of every validation-curve fit. The curves compare settings, not tree counts, and a
-# fit of 30 trees costs about half of one of 60; the price is a little more noise in each score,
-# so a close call between two values can go the other way. Only the final forest is grown to
-# the OOB-chosen size. `FULL=1` runs the curves at the chosen size itself.
-CURVE_TREES = None if FULL else 30
 
 
 @contextmanager
@@ -397,11 +392,17 @@ def tune(
     cv: BaseCrossValidator,
     grids: dict[str, list[Any]],
     figures_dir: Path,
+    curve_trees: int | None = None,
 ) -> Tuned:
     """Run the tree-count, max_features and pruning studies in turn on training data only.
 
     `model` is a pipeline whose last step, "forest", is a RandomForestRegressor. Each study
     starts from the choices of the ones before it, and logs itself as a nested run.
+
+    The validation curves fit forests of the OOB-chosen size, or of `curve_trees` trees when
+    that is smaller. The curves compare settings, not tree counts: a fit of 30 trees costs about
+    half of one of 60, for a little more noise in each score (a close call between two values
+    can go the other way). The final forest always gets the OOB-chosen size.
     """
     from . import tracking
 
@@ -414,7 +415,7 @@ def tune(
         save_figure(oob_plot(oob), figures_dir, OOB_FILE)
     params: dict[str, Any] = {"n_estimators": oob.chosen}
     curves: dict[str, Curve] = {}
-    curve_trees = min(oob.chosen, CURVE_TREES or oob.chosen)
+    curve_trees = min(oob.chosen, curve_trees or oob.chosen)
 
     def study(name: str, pruning: bool) -> Curve:
         settings = params | {"n_estimators": curve_trees}
@@ -471,10 +472,13 @@ def notes(tuned: Tuned, importance: Importance) -> list[str]:
         f" ± {curve.score_of(curve.chosen)[1]:.2f})"
         for name, curve in tuned.curves.items()
     )
+    # Say so when the curves' forests were smaller than the final one: the scores are theirs.
+    small = tuned.curve_trees < tuned.oob.chosen
+    smaller = f" (forests of {tuned.curve_trees} trees)" if small else ""
     return [
         f"The forest has {tuned.oob.chosen} trees, {tuned.oob.rule}.",
-        f"Validation curves ({tuned.curve_trees} trees a fit) chose {choices}; pruning keeps"
-        " the most pruned value within one standard error of the best.",
+        f"Validation curves{smaller} chose {choices}; pruning keeps the most pruned value within"
+        " one standard error of the best.",
         "Fewer features per split decorrelates the trees: when each split may only look at a"
         " random few inputs, the trees cannot all split on the same strong input first, so their"
         " errors differ and cancel out more when averaged.",
