@@ -59,6 +59,10 @@ STUDY_GRIDS: dict[str, list[Any]] = {
     "ccp_alpha": [0.0, 0.5, 2.0] + ([8.0, 32.0] if forest.FULL else []),
     "max_depth": [None, 8, 4] + ([2] if forest.FULL else []),
 }
+# Trees per forest in the validation curves (the final forest gets the OOB-chosen size). On a
+# few hundred books a tree costs more to set up than to grow, and the curves fit 36 forests;
+# `make train FULL=1` fits them at the chosen size instead.
+CURVE_TREES = None if forest.FULL else 30
 MODEL_FILE = "model.joblib"
 METADATA_FILE = "metadata.json"
 SUMMARY_FILE = "summary.json"
@@ -307,7 +311,7 @@ def train(
         # The forest's settings, study by study, on the training split only.
         folds = KFold(n_splits=forest.FOLDS, shuffle=True, random_state=SEED)
         tuned = forest.tune(
-            make_model(), x_train, y_train, folds, grids or STUDY_GRIDS, figures_dir
+            make_model(), x_train, y_train, folds, grids or STUDY_GRIDS, figures_dir, CURVE_TREES
         )
         params = tuned.params
         cv_mae, cv_std = tuned.cv_score()
