@@ -2,9 +2,9 @@
 
 Each message is a bag of word and character n-gram ids (features.py). An EmbeddingBag sums
 their 32-dimensional vectors, and a linear layer turns the sum into one score per intent.
-Two hundred full-batch Adam steps (`epochs`) train it in about a second of CPU time. The first
-optimiser a Python process creates also imports torch._dynamo: a one-off few seconds, counted in
-the training time that `make train` prints.
+Two hundred full-batch Adam steps (`epochs`) train it in well under a second of CPU time. The
+first optimiser a Python process creates also imports torch._dynamo: a one-off few seconds,
+counted in the training time that `make train` prints.
 """
 
 from __future__ import annotations
