@@ -10,6 +10,7 @@
 
 from __future__ import annotations
 
+import copy
 import json
 import warnings
 from collections.abc import Iterator
@@ -20,8 +21,9 @@ from typing import Any
 import joblib
 import numpy as np
 import pandas as pd
-from sklearn.base import BaseEstimator
+from sklearn.base import BaseEstimator, clone
 from sklearn.model_selection import KFold
+from sklearn.utils import Bunch
 
 from . import forest
 from .features import make_supervised, next_row
@@ -258,6 +260,25 @@ class Stacking(LagModel):
     """Forest + boosting + ridge, blended by a linear model fitted on out-of-fold predictions."""
 
     name = "stacking"
+
+    def update(self, y: pd.Series) -> Forecaster:
+        """Keep the blend learned at the earlier origin; refit only the members on the longer `y`.
+
+        Learning the blend costs each member one fit per internal fold (the out-of-fold
+        predictions) plus one on all the rows; refitting the members alone is that last fit.
+        Like Sarima.update, it uses no data after the new origin.
+        """
+        assert self.y_ is not None, "update() follows fit()"
+        features, target = make_supervised(y, self.lags, self.season)
+        stack = copy.copy(self.model_)  # the fitted blend (final_estimator_) is kept as it is
+        with forest.one_thread():
+            members = [clone(member).fit(features, target) for member in stack.estimators_]
+        names = [name for name, _ in stack.estimators]
+        stack.estimators_ = members
+        stack.named_estimators_ = Bunch(**dict(zip(names, members, strict=True)))
+        model = Stacking(**self.params())
+        model.y_, model.model_ = y, stack
+        return model
 
 
 LAG_MODELS = (RandomForest, ExtraTrees, Boosting, Stacking)
