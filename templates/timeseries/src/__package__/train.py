@@ -177,7 +177,8 @@ def results_for_readme(
             f"Rolling-origin backtest on {data_info['source']} ({data_info['n_obs']} points,"
             f" {data_info['start']} to {data_info['end']}): {folds} forecasts of {horizon}"
             " steps, each model refitted on the data before each cut-off (SARIMA keeps the"
-            " coefficients it estimated at the first cut-off and updates its state).",
+            " coefficients it estimated at the first cut-off and updates its state; the stack"
+            " keeps the blend it learned there and refits its members).",
             "MASE divides the error by that of the naive in-sample rule: below 1 beats it.",
             f"The model with the lowest MASE, {label}, was refitted on all the"
             " data and saved to `models/`.",
