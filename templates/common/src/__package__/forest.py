@@ -119,6 +119,8 @@ class Curve:
     valid_mean: list[float]  # cross-validated
     valid_std: list[float]
     chosen: Any
+    # Per-fold (training, validation) errors of the chosen value, for the next study to reuse.
+    chosen_folds: tuple[np.ndarray, np.ndarray] | None = None
 
     @property
     def name(self) -> str:
@@ -138,23 +140,36 @@ def validation_study(
     values: list[Any],
     cv: BaseCrossValidator,
     simplest_within_se: bool = False,
+    known: dict[Any, tuple[np.ndarray, np.ndarray]] | None = None,
 ) -> Curve:
     """Score every value of `param` by cross-validation and pick one.
 
     The pick is the value with the lowest mean error; with `simplest_within_se` (pruning, where
     `values` run from least to most pruned) it is the most pruned value whose error is within one
     standard error of the best: a simpler model that is as good as the data can tell.
+
+    `known` maps values already scored with exactly this estimator and `cv` to their per-fold
+    (training, validation) errors; those are reused instead of fitted again.
     """
-    train, valid = validation_curve(
-        estimator,
-        x,
-        y,
-        param_name=param,
-        param_range=values,
-        cv=cv,
-        scoring="neg_mean_absolute_error",
-    )
-    train, valid = -train, -valid  # scikit-learn maximises scores: errors come back negated
+    known = known or {}
+    todo = [v for v in values if v not in known]
+    if todo:
+        fitted_train, fitted_valid = validation_curve(
+            estimator,
+            x,
+            y,
+            param_name=param,
+            param_range=todo,
+            cv=cv,
+            scoring="neg_mean_absolute_error",
+        )
+        # scikit-learn maximises scores: errors come back negated
+        fitted = dict(zip(todo, zip(-fitted_train, -fitted_valid, strict=True), strict=True))
+    else:
+        fitted = {}
+    rows = [known[v] if v in known else fitted[v] for v in values]
+    train = np.array([row[0] for row in rows])
+    valid = np.array([row[1] for row in rows])
     means = valid.mean(axis=1)
     best = int(np.argmin(means))
     chosen = best
@@ -169,6 +184,7 @@ def validation_study(
         valid_mean=[float(v) for v in means],
         valid_std=[float(v) for v in valid.std(axis=1)],
         chosen=values[chosen],
+        chosen_folds=(train[chosen], valid[chosen]),
     )
 
 
@@ -420,7 +436,15 @@ def tune(
     def study(name: str, pruning: bool) -> Curve:
         settings = params | {"n_estimators": curve_trees}
         estimator = clone(model).set_params(**{f"forest__{k}": v for k, v in settings.items()})
-        curve = validation_study(estimator, x, y, f"forest__{name}", grids[name], cv, pruning)
+        # The previous study's chosen point is this curve's point at the current value (same
+        # settings, same folds, same seed): reuse its scores rather than fit it again.
+        known = {}
+        if curves:
+            last = list(curves.values())[-1]
+            known[estimator.get_params()[f"forest__{name}"]] = last.chosen_folds
+        curve = validation_study(
+            estimator, x, y, f"forest__{name}", grids[name], cv, pruning, known
+        )
         mean, std = curve.score_of(curve.chosen)
         tracking.log_params({name: curve.chosen, "curve_trees": curve_trees})
         # One call per study: each call is a write to the tracking database.
