@@ -2,8 +2,9 @@
 
 features (batch, frames, 40 mels)
 -> 2 convolutions over time x frequency, each with stride 2 in time and in frequency: one
-   output every 40 ms, which leaves a spoken digit (0.2-0.4 s) 5-10 frames for its label and
-   CTC's blanks, and makes the recurrent network (the slow, sequential part) 4x shorter
+   output every 80 ms, which leaves a spoken digit (0.2-0.4 s) 2-5 frames for its label and
+   CTC's blanks (one word is one label), and makes the recurrent network (the slow, sequential
+   part) 4x shorter
 -> a linear projection of the (channels x mel bands) per frame
 -> a bidirectional GRU or LSTM: each frame sees the whole clip, both directions
 -> a linear layer to one score per character + blank, as log-probabilities for CTC

@@ -444,10 +444,15 @@ def save_results(
         PLOT_FILE: learning_curves(outcome.history),
     }
     for name, fig in figures.items():
-        tracker.log_figure(fig, name)
-        if reports_dir is not None:
-            (Path(reports_dir) / "figures").mkdir(parents=True, exist_ok=True)
-            fig.savefig(Path(reports_dir) / "figures" / name, dpi=110)
+        if reports_dir is None:
+            tracker.log_figure(fig, name)
+            continue
+        # Drawn once: the saved file is what the tracker logs (drawing a figure takes longer
+        # than writing it).
+        path = Path(reports_dir) / "figures" / name
+        path.parent.mkdir(parents=True, exist_ok=True)
+        fig.savefig(path, dpi=110)
+        tracker.log_artifact(path)
     if reports_dir is not None:
         results = results_for_readme(outcome, params, len(validation), params["rnn"])
         results.run_id = run_id or ""
